@@ -1,0 +1,60 @@
+# Every target works on a fresh machine with only Python 3.11+ and make:
+# it creates .venv and installs what it needs first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP_BASE := $(VENV)/.installed-base
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: help install generate check-generated lint test demo clean
+
+help:
+	@echo "make demo             bulk tracking lookup against the embedded fake server"
+	@echo "make test             lint, check-generated and the whole test suite"
+	@echo "make generate         regenerate generated/ from spec/"
+	@echo "make check-generated  fail if generated/ is stale"
+	@echo "make lint             ruff and mypy --strict"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP_BASE): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(STAMP_TEST): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@ $(STAMP_BASE)
+
+install: $(STAMP_TEST)
+
+generate: $(STAMP_TEST)
+	$(PY) -m codegen --spec-dir spec --out generated
+
+check-generated: $(STAMP_TEST)
+	@tmp=$$(mktemp -d) && \
+	$(PY) -m codegen --spec-dir spec --out $$tmp >/dev/null && \
+	if diff -r -u generated $$tmp >$$tmp.diff; then \
+		echo "check-generated: generated/ is up to date"; rm -rf $$tmp $$tmp.diff; \
+	else \
+		head -n 40 $$tmp.diff; \
+		echo "check-generated: generated/ is stale: run 'make generate' and commit the result" >&2; \
+		rm -rf $$tmp $$tmp.diff; exit 1; \
+	fi
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check aftership_async codegen generated tests
+	$(BIN)/ruff format --check aftership_async codegen tests
+	$(BIN)/mypy
+
+test: lint check-generated
+	$(BIN)/pytest -q
+
+demo: $(STAMP_BASE)
+	$(PY) -m aftership_async.demo
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""aftership-async: an asyncio SDK for the AfterShip Tracking, Shipping and Returns APIs.
+
+Everything a user needs is importable from here: the :class:`AfterShip`
+client, the exceptions, ``UNSET``, and every request/response model and enum
+of the three APIs (also available per API as ``aftership_async.tracking``,
+``aftership_async.shipping`` and ``aftership_async.returns``).
+"""
+
+# The generated package imports runtime *submodules* only and this module
+# imports generated *submodules* only, so either side can be imported first.
+from ._client import API_VERSIONS, AfterShip
+from ._errors import (
+    AfterShipError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    InternalServerError,
+    InvalidRequestError,
+    InvalidResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    TrackingAlreadyExistsError,
+    UnprocessableEntityError,
+)
+from ._transport import RequestOptions
+from ._types import UNSET, OpenEnum, Unset
+from ._version import __version__
+from .returns import *  # noqa: F403
+from .returns import __all__ as _returns
+from .shipping import *  # noqa: F403
+from .shipping import __all__ as _shipping
+from .tracking import *  # noqa: F403
+from .tracking import __all__ as _tracking
+
+__all__ = [
+    "API_VERSIONS",
+    "UNSET",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AfterShip",
+    "AfterShipError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "InvalidResponseError",
+    "NotFoundError",
+    "OpenEnum",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestOptions",
+    "TrackingAlreadyExistsError",
+    "UnprocessableEntityError",
+    "Unset",
+    "__version__",
+    *_tracking,
+    *_shipping,
+    *_returns,
+]

@@ -1,0 +1,78 @@
+"""The base class of the generated API groups (``client.tracking`` and friends).
+
+A generated method is declarative: it names the HTTP method, the path
+template, its parameters, the body and the return type, and calls
+:meth:`APIGroup._call`. Everything two methods would share lives here or in
+the transport, never in a template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+import cattrs
+
+from ._errors import InvalidRequestError, InvalidResponseError
+from ._transport import ApiDescription, RequestOptions, Transport
+
+__all__ = ["APIGroup"]
+
+T = TypeVar("T")
+
+
+class APIGroup:
+    """One API's operations, bound to a transport."""
+
+    API: ClassVar[ApiDescription]
+    CONVERTER: ClassVar[cattrs.Converter]
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.API.name} {self.API.version}>"
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        response_type: type[T],
+        path_params: Mapping[str, object] | None = None,
+        query: Mapping[str, object] | None = None,
+        body: object = None,
+        body_type: type | None = None,
+        options: RequestOptions | None = None,
+    ) -> T:
+        json_body: Any = None
+        if body_type is not None:
+            if not isinstance(body, body_type):
+                raise InvalidRequestError(
+                    f"{method} {path} expects a {body_type.__name__} body, "
+                    f"got {type(body).__name__}"
+                )
+            json_body = self.CONVERTER.unstructure(body)
+        if options is not None and not isinstance(options, RequestOptions):
+            raise InvalidRequestError("options must be a RequestOptions")
+        data = await self._transport.request(
+            self.API,
+            method,
+            path,
+            path_params=path_params,
+            query=query,
+            json_body=json_body,
+            options=options,
+        )
+        try:
+            return self.CONVERTER.structure(data, response_type)
+        except Exception as exc:  # cattrs, enum and date parsing raise many kinds
+            raise InvalidResponseError(
+                f"{method} {path} ({self.API.name}): the response data does not match "
+                f"{getattr(response_type, '__name__', response_type)}: {_reason(exc)}"
+            ) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:300] + "..."

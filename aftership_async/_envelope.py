@@ -1,0 +1,170 @@
+"""The ``{"meta": ..., "data": ...}`` envelope of each API, described as data.
+
+The three APIs agree on the outer shape and disagree on everything else:
+Tracking uses HTTP statuses plus 4xxx meta codes, Shipping answers business
+errors with HTTP 200 and a meta code of 3000 or more, and Returns uses real
+statuses with 5-digit meta codes and ``meta.errors``. Each difference is one
+field of an :class:`Envelope`; :func:`unwrap` is the one function that reads
+them all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._errors import (
+    APIError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    InvalidResponseError,
+    NotFoundError,
+    RateLimitError,
+    TrackingAlreadyExistsError,
+    error_class_for_status,
+)
+
+__all__ = ["ENVELOPES", "Envelope", "unwrap"]
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
+
+
+@attrs.frozen
+class Envelope:
+    """How one API reports success and failure inside its JSON envelope."""
+
+    name: str
+    #: A meta code at or above this marks an error even under HTTP 200 (Shipping).
+    business_error_min_code: int | None = None
+    #: The ``meta`` key holding a list of error details, if the API has one.
+    details_key: str | None = None
+    #: Meta codes whose exception class is more precise than the HTTP status's.
+    code_errors: Mapping[int, type[APIError]] = attrs.field(factory=dict)
+    #: The class for a business error whose code is not in ``code_errors``.
+    default_business_error: type[APIError] = BadRequestError
+
+
+TRACKING = Envelope(
+    name="tracking",
+    code_errors={4003: TrackingAlreadyExistsError, 4004: NotFoundError},
+)
+
+SHIPPING = Envelope(
+    name="shipping",
+    business_error_min_code=3000,
+    details_key="details",
+    code_errors={
+        3001: APIError,  # pending: accepted but not finished
+        4100: InternalServerError,
+        4101: InternalServerError,
+        4140: NotFoundError,
+        4153: NotFoundError,
+        4155: ConflictError,
+        4157: NotFoundError,
+        4172: RateLimitError,
+        4703: InternalServerError,
+        4705: InternalServerError,
+        4722: ConflictError,
+        4723: NotFoundError,
+        4724: ConflictError,
+        4801: ConflictError,
+    },
+)
+
+RETURNS = Envelope(name="returns", details_key="errors")
+
+ENVELOPES: Mapping[str, Envelope] = {e.name: e for e in (TRACKING, SHIPPING, RETURNS)}
+
+
+def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: bytes) -> Any:
+    """Return the ``data`` member of a successful response, or raise.
+
+    Raises an :class:`APIError` subclass for an error answer (chosen by meta
+    code first, then by HTTP status) and :class:`InvalidResponseError` for a
+    success that is not a JSON envelope.
+    """
+    payload: Any
+    try:
+        payload = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        payload = _NOT_JSON
+    meta = payload.get("meta") if isinstance(payload, dict) else None
+    if not isinstance(meta, dict):
+        meta = {}
+    code = meta.get("code")
+    if not isinstance(code, int) or isinstance(code, bool):
+        code = None
+
+    business_error = (
+        envelope.business_error_min_code is not None
+        and code is not None
+        and code >= envelope.business_error_min_code
+    )
+    if status >= 300 or status < 200 or business_error:
+        raise _build_error(envelope, status, headers, body, payload, meta, code, business_error)
+
+    if not isinstance(payload, dict) or "data" not in payload:
+        what = "is not JSON" if payload is _NOT_JSON else "has no 'data' member"
+        raise InvalidResponseError(
+            f"{envelope.name} API answered HTTP {status} but the body {what}",
+            status_code=status,
+            headers=headers,
+            body=body,
+        )
+    return payload["data"]
+
+
+_NOT_JSON = object()
+
+
+def _build_error(
+    envelope: Envelope,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    payload: Any,
+    meta: Mapping[str, Any],
+    code: int | None,
+    business_error: bool,
+) -> APIError:
+    if code is not None and code in envelope.code_errors:
+        cls = envelope.code_errors[code]
+    elif business_error and status < 300:
+        cls = envelope.default_business_error
+    else:
+        cls = error_class_for_status(status)
+
+    message = meta.get("message")
+    if not isinstance(message, str) or not message:
+        message = _describe_body(status, body, payload)
+    details: Any = meta.get(envelope.details_key) if envelope.details_key else None
+    if not isinstance(details, list):
+        details = []
+    error_type = meta.get("type")
+    retryable = meta.get("retryable")
+    lowered = {k.lower(): v for k, v in headers.items()}
+    request_id = next((lowered[h] for h in _REQUEST_ID_HEADERS if h in lowered), None)
+    return cls(
+        message,
+        status_code=status,
+        code=code,
+        type=error_type if isinstance(error_type, str) else None,
+        details=details,
+        request_id=request_id,
+        headers=headers,
+        api=envelope.name,
+        retryable=retryable if isinstance(retryable, bool) else None,
+    )
+
+
+def _describe_body(status: int, body: bytes, payload: Any) -> str:
+    if not body:
+        return f"HTTP {status} with an empty body"
+    if payload is _NOT_JSON:
+        snippet = body[:120].decode("utf-8", "replace").strip().replace("\n", " ")
+        return f"HTTP {status} with a non-JSON body: {snippet!r}"
+    return f"HTTP {status} without a meta message"

@@ -1,0 +1,188 @@
+"""The exceptions this SDK raises, and nothing else escapes a call.
+
+``AfterShipError`` is the root. ``APIError`` means the server answered with an
+error (an HTTP error status, or Shipping's HTTP-200 business error); its
+subclasses follow the HTTP status, so ``except NotFoundError`` works the same
+for all three APIs. ``APIConnectionError`` and ``APITimeoutError`` mean no
+usable answer arrived. ``InvalidRequestError`` is raised before the network
+for arguments we can tell are wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AfterShipError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "InvalidResponseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "TrackingAlreadyExistsError",
+    "UnprocessableEntityError",
+]
+
+
+class AfterShipError(Exception):
+    """Base class of every exception raised by aftership-async."""
+
+
+class ConfigurationError(AfterShipError, ValueError):
+    """The client was configured wrongly (no API key, bad base URL...)."""
+
+
+class InvalidRequestError(AfterShipError, ValueError):
+    """An argument was rejected before anything was sent."""
+
+
+class APIConnectionError(AfterShipError):
+    """The request could not be completed: connection refused or dropped, DNS, TLS."""
+
+
+class APITimeoutError(APIConnectionError):
+    """No complete response arrived within the timeout."""
+
+
+class InvalidResponseError(AfterShipError):
+    """A response arrived but could not be understood (bad JSON, wrong shape).
+
+    ``status_code`` and ``headers`` describe the response; ``body`` holds at
+    most the first 2 KiB of it, for diagnosis.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.body = body[:2048]
+
+
+class APIError(AfterShipError):
+    """The API answered with an error.
+
+    Attributes:
+        status_code: the HTTP status (200 for Shipping's business errors).
+        code: ``meta.code`` from the envelope (e.g. 4004, 4153, 40400), if any.
+        type: ``meta.type`` (e.g. ``"NotFound"``), if the API sends one.
+        message: ``meta.message``, or a short description when the body had none.
+        details: Shipping's ``meta.details`` / Returns' ``meta.errors`` entries.
+        request_id: the server's request id header, when present.
+        headers: the response headers.
+        api: ``"tracking"``, ``"shipping"`` or ``"returns"``.
+        retryable: Shipping's ``meta.retryable`` flag when sent, else ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: int | None = None,
+        type: str | None = None,
+        details: Sequence[Any] = (),
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        api: str | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.type = type
+        self.details = list(details)
+        self.request_id = request_id
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.api = api
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        parts = [f"HTTP {self.status_code}"]
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.type:
+            parts.append(self.type)
+        text = f"{', '.join(parts)}: {self.message}"
+        if self.details:
+            text += f" (details: {self.details!r})"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, code={self.code}, "
+            f"type={self.type!r}, message={self.message!r})"
+        )
+
+
+class BadRequestError(APIError):
+    """HTTP 400, or a Shipping business error meaning the request was invalid."""
+
+
+class TrackingAlreadyExistsError(BadRequestError):
+    """Tracking meta code 4003: a tracking with this number and slug already exists."""
+
+
+class AuthenticationError(APIError):
+    """HTTP 401: the API key is missing or invalid."""
+
+
+class PermissionDeniedError(APIError):
+    """HTTP 403: the key is valid but may not do this."""
+
+
+class NotFoundError(APIError):
+    """HTTP 404 (or Shipping's record-not-found codes): no such resource."""
+
+
+class ConflictError(APIError):
+    """HTTP 409: the resource is not in a state that allows this (Returns transitions)."""
+
+
+class UnprocessableEntityError(APIError):
+    """HTTP 422: the body is well-formed but invalid; see ``details``."""
+
+
+class RateLimitError(APIError):
+    """HTTP 429: too many requests; ``headers`` carry the ``X-RateLimit-*`` values."""
+
+
+class InternalServerError(APIError):
+    """HTTP 5xx, or a Shipping internal-error code: a server-side failure."""
+
+
+STATUS_ERRORS: Mapping[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_class_for_status(status: int) -> type[APIError]:
+    """The exception class for an HTTP error status."""
+    if status >= 500:
+        return InternalServerError
+    return STATUS_ERRORS.get(status, APIError)

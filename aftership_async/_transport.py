@@ -1,0 +1,377 @@
+"""The one request path: every generated method ends up in :meth:`Transport.request`.
+
+    prepare (URL, query, JSON body, auth headers, signature)
+      -> send   <- the seam where retries, rate limiting and the concurrency
+                   cap wrap ``_send_once`` (see :meth:`Transport.send`)
+      -> aiohttp
+      -> unwrap the API's envelope -> data, or a typed error
+
+Nothing here knows a specific operation: the caller passes the API
+description, the method and the path template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import ipaddress
+import json
+import logging
+import platform
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import aiohttp
+import attrs
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from ._envelope import ENVELOPES, unwrap
+from ._errors import APIConnectionError, APITimeoutError, ConfigurationError, InvalidRequestError
+from ._signing import signature_headers
+from ._types import Unset
+from ._version import __version__
+
+__all__ = [
+    "ApiDescription",
+    "PreparedRequest",
+    "RawResponse",
+    "RequestOptions",
+    "Secret",
+    "Transport",
+]
+
+logger = logging.getLogger("aftership_async")
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds for a whole request (aiohttp's own default is 5 minutes)."""
+
+
+@attrs.frozen
+class ApiDescription:
+    """What the transport needs to know about one API; generated from its spec."""
+
+    name: str
+    version: str
+    base_url: str
+    envelope: str
+    default_rate_limit: float
+    #: Requests per second by endpoint key (``"GET /trackings/{id}"``).
+    rate_limits: Mapping[str, float] = attrs.field(factory=dict)
+
+    def rate_limit(self, endpoint: str) -> float:
+        """The documented requests/second for an endpoint key."""
+        return self.rate_limits.get(endpoint, self.default_rate_limit)
+
+
+@attrs.frozen
+class RequestOptions:
+    """Per-call overrides, accepted by every generated method as ``options=``."""
+
+    #: Seconds for this request, instead of the client's timeout.
+    timeout: float | None = None
+    #: Extra headers for this request (they cannot replace ``as-api-key``).
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class PreparedRequest:
+    """A request ready for the wire; what the send seam receives."""
+
+    api: ApiDescription
+    endpoint: str
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    timeout: float
+
+
+@attrs.frozen
+class RawResponse:
+    """Status, headers and body bytes, read in full."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Secret:
+    """Holds a credential so that no repr, str or log line can show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
+def _check_base_url(url: str, *, allow_insecure_http: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(f"base URL must be an http(s) URL with a host, got {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError("base URL must not carry a query, fragment or credentials")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"refusing plain HTTP to {parts.hostname!r}: use https, a loopback address, "
+            "or pass allow_insecure_http=True"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def render_path(template: str, params: Mapping[str, object]) -> str:
+    """Fill ``{name}`` segments, rejecting values that would change the path."""
+    path = template
+    for name, value in params.items():
+        if not isinstance(value, str):
+            raise InvalidRequestError(
+                f"path parameter {name!r} must be a string, got {type(value).__name__}"
+            )
+        if not value.strip():
+            raise InvalidRequestError(f"path parameter {name!r} must not be empty")
+        if value in (".", "..") or "/" in value or "\\" in value:
+            raise InvalidRequestError(
+                f"path parameter {name!r} must be a single path segment, got {value!r}"
+            )
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise InvalidRequestError(f"path parameter {name!r} contains control characters")
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path
+
+
+def encode_query(query: Mapping[str, object]) -> list[tuple[str, str]]:
+    """Query pairs in the order given; ``None`` and UNSET are left out."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in query.items():
+        if value is None or isinstance(value, Unset):
+            continue
+        pairs.append((name, _query_value(name, value)))
+    return pairs
+
+
+def _query_value(name: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ",".join(_query_value(name, v) for v in value)
+    raise InvalidRequestError(f"query parameter {name!r} cannot be {type(value).__name__}")
+
+
+class Transport:
+    """Owns the aiohttp session, the credentials and the request path."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_secret: str | None = None,
+        base_url: str | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        user_agent: str | None = None,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ConfigurationError("api_key must be a non-empty string")
+        if any(ord(ch) < 0x20 for ch in api_key):
+            raise ConfigurationError("api_key contains control characters")
+        if timeout <= 0:
+            raise ConfigurationError("timeout must be positive")
+        self._api_key = Secret(api_key.strip())
+        self._api_secret = Secret(api_secret) if api_secret else None
+        self._insecure = allow_insecure_http
+        self._origin = (
+            _check_base_url(base_url, allow_insecure_http=allow_insecure_http) if base_url else None
+        )
+        self._base_urls = {
+            name: _check_base_url(url, allow_insecure_http=allow_insecure_http)
+            for name, url in (base_urls or {}).items()
+        }
+        self._session = session
+        self._owns_session = session is None
+        self.timeout = timeout
+        self.user_agent = user_agent or (
+            f"aftership-async/{__version__} aiohttp/{aiohttp.__version__} "
+            f"python/{platform.python_version()}"
+        )
+
+    def __repr__(self) -> str:
+        return f"Transport(origin={self._origin!r}, base_urls={self._base_urls!r})"
+
+    def base_url(self, api: ApiDescription) -> str:
+        """The API's base URL: a per-API override, else the default under the origin."""
+        if api.name in self._base_urls:
+            return self._base_urls[api.name]
+        if self._origin is not None:
+            return self._origin + urlsplit(api.base_url).path.rstrip("/")
+        return api.base_url
+
+    async def open(self) -> aiohttp.ClientSession:
+        """The session, created on first use when the caller gave none."""
+        if self._session is None or (self._owns_session and self._session.closed):
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100),
+            )
+            self._owns_session = True
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session if this transport created it; a caller's session is left open."""
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    def prepare(
+        self,
+        api: ApiDescription,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        query: Mapping[str, object] | None = None,
+        json_body: Any = None,
+        options: RequestOptions | None = None,
+    ) -> PreparedRequest:
+        """Build the exact request: URL, headers (with auth and signature) and body."""
+        endpoint = f"{method} {path}"
+        full_path = self.base_url(api) + render_path(path, path_params or {})
+        pairs = encode_query(query or {})
+        url = full_path + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
+        body = (
+            None
+            if json_body is None
+            else json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
+        )
+        headers: dict[str, str] = {
+            "accept": "application/json",
+            "user-agent": self.user_agent,
+        }
+        if options is not None:
+            for name, value in options.headers.items():
+                if name.lower() in ("as-api-key", "date") or name.lower().startswith(
+                    "as-signature"
+                ):
+                    raise InvalidRequestError(f"header {name!r} is set by the client")
+                headers[name.lower()] = value
+        headers["as-api-key"] = self._api_key.get()
+        if body is not None:
+            headers["content-type"] = "application/json"
+        if self._api_secret is not None:
+            headers.update(
+                signature_headers(
+                    secret=self._api_secret.get(),
+                    method=method,
+                    body=body,
+                    headers=headers,
+                    path=urlsplit(full_path).path,
+                    query=pairs,
+                )
+            )
+        timeout = options.timeout if options and options.timeout else self.timeout
+        return PreparedRequest(
+            api=api,
+            endpoint=endpoint,
+            method=method,
+            url=url,
+            headers=headers,
+            body=body,
+            timeout=timeout,
+        )
+
+    async def request(
+        self,
+        api: ApiDescription,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        query: Mapping[str, object] | None = None,
+        json_body: Any = None,
+        options: RequestOptions | None = None,
+    ) -> Any:
+        """Send one API call and return the envelope's ``data``, or raise."""
+        prepared = self.prepare(
+            api,
+            method,
+            path,
+            path_params=path_params,
+            query=query,
+            json_body=json_body,
+            options=options,
+        )
+        response = await self.send(prepared)
+        return unwrap(ENVELOPES[api.envelope], response.status, response.headers, response.body)
+
+    async def send(self, request: PreparedRequest) -> RawResponse:
+        """The seam for request policies.
+
+        Retries with backoff, the per-endpoint rate limiter and the
+        concurrency cap wrap this call (they see the whole
+        :class:`PreparedRequest`, including its endpoint key); today it sends
+        once.
+        """
+        return await self._send_once(request)
+
+    async def _send_once(self, request: PreparedRequest) -> RawResponse:
+        session = await self.open()
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                request.method,
+                URL(request.url, encoded=True),
+                headers=request.headers,
+                data=request.body,
+                timeout=aiohttp.ClientTimeout(total=request.timeout),
+                allow_redirects=False,
+            ) as resp:
+                body = await resp.read()
+                response = RawResponse(
+                    status=resp.status, headers=CIMultiDictProxy(resp.headers.copy()), body=body
+                )
+        except TimeoutError:
+            raise APITimeoutError(
+                f"{request.endpoint} ({request.api.name}) got no complete response "
+                f"within {request.timeout:g}s"
+            ) from None
+        except aiohttp.ClientError as exc:
+            # ``from None``: aiohttp errors can carry the request, and with it the key.
+            raise APIConnectionError(
+                f"{request.endpoint} ({request.api.name}) failed: {type(exc).__name__}: {exc}"
+            ) from None
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %s in %.1f ms",
+                request.method,
+                request.url,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
+        return response

@@ -1,0 +1,4 @@
+"""The Returns API's models and enums (also exported flat from ``aftership_async``)."""
+
+from aftership_async_generated.returns import *  # noqa: F403
+from aftership_async_generated.returns import __all__ as __all__

@@ -1,0 +1,37 @@
+"""``python -m codegen [--spec-dir spec] [--out generated]``: regenerate the client."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .build import build, check_unique_names
+from .load import SpecError, load
+from .render import render
+
+SPEC_FILES = ("tracking.yaml", "shipping.yaml", "returns.yaml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    parser.add_argument("--spec-dir", type=Path, default=Path("spec"))
+    parser.add_argument("--out", type=Path, default=Path("generated"))
+    parser.add_argument(
+        "--spec", action="append", type=Path, help="render only these spec files (tests)"
+    )
+    args = parser.parse_args(argv)
+    paths = args.spec or [args.spec_dir / name for name in SPEC_FILES]
+    try:
+        apis = [build(load(path), f"spec/{path.name}") for path in paths]
+        check_unique_names(apis)
+    except SpecError as exc:
+        print(f"codegen: {exc}", file=sys.stderr)
+        return 1
+    written = render(apis, args.out)
+    print(f"codegen: wrote {len(written)} files under {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Turn a loaded spec into the intermediate model (:mod:`codegen.ir`).
+
+All naming and typing decisions live here: Python names for JSON names,
+types for schemas, which fields are required or nullable, enum member names.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any
+
+from .ir import (
+    Api,
+    EnumDef,
+    EnumMember,
+    Field,
+    Model,
+    Operation,
+    Pagination,
+    Param,
+    TypeRef,
+)
+from .load import LoadedSpec, SpecError
+
+_SCHEMA_REF = "#/components/schemas/"
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+_RESERVED_PARAMS = {"self", "body", "options"}
+
+
+def snake_name(name: str) -> str:
+    """A Python identifier for a JSON name: ``cancel-labels`` -> ``cancel_labels``."""
+    text = re.sub(r"[^0-9A-Za-z_]", "_", name)
+    if not text or text[0].isdigit():
+        text = "_" + text
+    if keyword.iskeyword(text):
+        text += "_"
+    return text
+
+
+def pascal_name(*parts: str) -> str:
+    words: list[str] = []
+    for part in parts:
+        for word in re.split(r"[^0-9A-Za-z]+", part):
+            if word:
+                words.append(word[0].upper() + word[1:])
+    return "".join(words)
+
+
+def enum_member_name(value: str) -> str:
+    text = re.sub(r"[^0-9A-Za-z]+", "_", value).strip("_").upper()
+    if not text:
+        return "EMPTY"
+    if text[0].isdigit():
+        text = "VALUE_" + text
+    return text
+
+
+def clean_text(text: Any) -> str:
+    return " ".join(str(text or "").split()) if text is not None else ""
+
+
+class _Builder:
+    def __init__(self, spec: LoadedSpec, spec_file: str) -> None:
+        self.spec = spec
+        self.spec_file = spec_file
+        self.doc = spec.document
+        self.schemas: dict[str, Any] = self.doc.get("components", {}).get("schemas", {})
+        self.models: dict[str, Model] = {}
+        self.enums: dict[str, EnumDef] = {}
+        self._in_progress: set[str] = set()
+
+    def fail(self, where: str, message: str) -> SpecError:
+        return SpecError(f"{self.spec_file}: {where}: {message}")
+
+    # -- schemas -----------------------------------------------------------
+
+    def type_of(self, schema: Any, context: str) -> tuple[TypeRef, bool]:
+        """The type of a schema and whether it admits null."""
+        if not isinstance(schema, dict):
+            raise self.fail(context, "schema must be a mapping")
+        if "$ref" in schema:
+            return self.named_type(schema["$ref"], context), False
+        if "oneOf" in schema or "anyOf" in schema:
+            options: list[Any] = schema.get("oneOf") or schema.get("anyOf") or []
+            non_null = [o for o in options if o.get("type") != "null"]
+            if len(non_null) != 1 or len(options) != 2:
+                raise self.fail(context, "oneOf/anyOf is only allowed as [X, {type: null}]")
+            inner, _ = self.type_of(non_null[0], context)
+            return inner, True
+        if "allOf" in schema:
+            raise self.fail(context, "allOf is not supported")
+        raw_type = schema.get("type")
+        nullable = False
+        if isinstance(raw_type, list):
+            types = [t for t in raw_type if t != "null"]
+            nullable = len(types) != len(raw_type)
+            if len(types) != 1:
+                raise self.fail(context, f"mixed types {raw_type} are not supported")
+            raw_type = types[0]
+        if "enum" in schema:
+            return self.enum_type(context, schema), nullable or None in schema["enum"]
+        if raw_type == "string":
+            fmt = schema.get("format")
+            if fmt == "date-time":
+                return TypeRef("datetime"), nullable
+            return TypeRef("date" if fmt == "date" else "str"), nullable
+        if raw_type == "integer":
+            return TypeRef("int"), nullable
+        if raw_type == "number":
+            return TypeRef("float"), nullable
+        if raw_type == "boolean":
+            return TypeRef("bool"), nullable
+        if raw_type == "array":
+            item, item_nullable = self.type_of(schema.get("items", {}), context + "Item")
+            if item_nullable:
+                raise self.fail(context, "nullable array items are not supported")
+            return TypeRef("list", item=item), nullable
+        if raw_type == "object" or (raw_type is None and "properties" in schema):
+            if schema.get("properties"):
+                return self.model_type(context, schema), nullable
+            extra = schema.get("additionalProperties", True)
+            if isinstance(extra, dict) and extra:
+                value, _ = self.type_of(extra, context + "Value")
+                return TypeRef("dict", item=value), nullable
+            return TypeRef("dict", item=TypeRef("any")), nullable
+        if raw_type is None:
+            return TypeRef("any"), True
+        raise self.fail(context, f"unsupported type {raw_type!r}")
+
+    def named_type(self, ref: str, context: str) -> TypeRef:
+        if not ref.startswith(_SCHEMA_REF):
+            raise self.fail(context, f"$ref {ref} must point into components/schemas")
+        name = ref[len(_SCHEMA_REF) :]
+        if name not in self.schemas:
+            raise self.fail(context, f"unknown schema {name}")
+        schema = self.schemas[name]
+        if "enum" in schema:
+            return self.enum_type(name, schema)
+        if schema.get("properties"):
+            return self.model_type(name, schema)
+        # A named alias of a scalar or container: use its type directly.
+        inner, _ = self.type_of(schema, name)
+        return inner
+
+    def enum_type(self, name: str, schema: dict[str, Any]) -> TypeRef:
+        if name not in self.enums:
+            values = [v for v in schema["enum"] if v is not None]
+            if not all(isinstance(v, str) for v in values):
+                raise self.fail(name, "only string enums are supported")
+            members: list[EnumMember] = []
+            used: set[str] = set()
+            for value in values:
+                member = enum_member_name(value)
+                while member in used:
+                    member += "_"
+                used.add(member)
+                members.append(EnumMember(member, value))
+            self.enums[name] = EnumDef(
+                name=name,
+                description=clean_text(schema.get("description")) or f"{name} values.",
+                members=tuple(members),
+            )
+        return TypeRef("enum", name=name)
+
+    def model_type(self, name: str, schema: dict[str, Any]) -> TypeRef:
+        if name in self.models or name in self._in_progress:
+            return TypeRef("model", name=name)
+        self._in_progress.add(name)
+        required = set(schema.get("required", []))
+        fields: list[Field] = []
+        used: set[str] = set()
+        for json_name, prop in schema["properties"].items():
+            prop_type, nullable = self.type_of(prop, pascal_name(name, json_name))
+            py_name = snake_name(json_name)
+            if py_name in used:
+                raise self.fail(name, f"two properties map to the Python name {py_name}")
+            used.add(py_name)
+            fields.append(
+                Field(
+                    json_name=json_name,
+                    py_name=py_name,
+                    type=prop_type,
+                    required=json_name in required,
+                    nullable=nullable,
+                    description=clean_text(prop.get("description")),
+                )
+            )
+        unknown = required - set(schema["properties"])
+        if unknown:
+            raise self.fail(name, f"required names unknown properties {sorted(unknown)}")
+        self.models[name] = Model(
+            name=name,
+            description=clean_text(schema.get("description")) or f"The {name} object.",
+            fields=tuple(fields),
+        )
+        self._in_progress.discard(name)
+        return TypeRef("model", name=name)
+
+    # -- operations --------------------------------------------------------
+
+    def operation(self, path: str, method: str, op: dict[str, Any], shared: list[Any]) -> Operation:
+        op_id = op.get("operationId")
+        where = f"{method.upper()} {path}"
+        if not isinstance(op_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", op_id):
+            raise self.fail(where, "operationId must be a snake_case Python name")
+        path_params: list[Param] = []
+        query_params: list[Param] = []
+        # Path-item parameters apply to every operation unless it redefines them.
+        merged: dict[tuple[str, str], Any] = {}
+        for raw in [*shared, *op.get("parameters", [])]:
+            resolved = self.spec.resolve(raw)
+            merged[(resolved.get("name"), resolved.get("in"))] = resolved
+        for param in merged.values():
+            location = param.get("in")
+            if location not in ("path", "query"):
+                continue  # header parameters are the transport's business
+            name = param["name"]
+            py_name = snake_name(name)
+            if py_name in _RESERVED_PARAMS:
+                raise self.fail(where, f"parameter name {name!r} is reserved")
+            ptype, _ = self.type_of(param.get("schema", {}), pascal_name(op_id, name))
+            target = path_params if location == "path" else query_params
+            target.append(
+                Param(
+                    json_name=name,
+                    py_name=py_name,
+                    location=location,
+                    type=ptype,
+                    required=bool(param.get("required", location == "path")),
+                    description=clean_text(param.get("description")),
+                )
+            )
+        template_names = re.findall(r"{([^}]+)}", path)
+        if sorted(template_names) != sorted(p.json_name for p in path_params):
+            raise self.fail(where, "path parameters do not match the path template")
+        path_params.sort(key=lambda p: template_names.index(p.json_name))
+
+        body: TypeRef | None = None
+        if "requestBody" in op:
+            request_body = self.spec.resolve(op["requestBody"])
+            schema = request_body.get("content", {}).get("application/json", {}).get("schema")
+            if not isinstance(schema, dict) or "$ref" not in schema:
+                raise self.fail(where, "requestBody schema must be a $ref to a named model")
+            body = self.named_type(schema["$ref"], where)
+            if body.kind not in ("model", "dict"):
+                raise self.fail(where, "requestBody must be an object")
+
+        successes = [
+            (int(code), self.spec.resolve(resp))
+            for code, resp in op.get("responses", {}).items()
+            if str(code).startswith("2")
+        ]
+        if len(successes) != 1:
+            raise self.fail(where, "exactly one 2xx response is required")
+        status, response = successes[0]
+        envelope = response.get("content", {}).get("application/json", {}).get("schema", {})
+        envelope = self.spec.resolve(envelope)
+        data_schema = envelope.get("properties", {}).get("data")
+        if not isinstance(data_schema, dict) or "$ref" not in data_schema:
+            raise self.fail(where, "the success envelope's data must be a $ref")
+        response_type = self.named_type(data_schema["$ref"], where)
+
+        pagination = None
+        if "x-pagination" in op:
+            raw_pagination = op["x-pagination"]
+            if raw_pagination.get("style") not in ("cursor", "next_token", "page"):
+                raise self.fail(where, "x-pagination.style must be cursor, next_token or page")
+            pagination = Pagination(style=raw_pagination["style"], items=raw_pagination["items"])
+
+        tags = op.get("tags") or ["Default"]
+        rate_limit = op.get("x-rate-limit")
+        return Operation(
+            operation_id=op_id,
+            method=method.upper(),
+            path=path,
+            listed_method=op.get("x-listed-method"),
+            tag=str(tags[0]),
+            summary=clean_text(op.get("summary")) or op_id.replace("_", " ").capitalize(),
+            description=clean_text(op.get("description")),
+            path_params=tuple(path_params),
+            query_params=tuple(query_params),
+            body=body,
+            response=response_type,
+            success_status=status,
+            rate_limit=float(rate_limit) if rate_limit is not None else None,
+            pagination=pagination,
+        )
+
+    def build(self) -> Api:
+        meta = self.doc.get("x-aftership")
+        if not isinstance(meta, dict):
+            raise self.fail("root", "x-aftership block is required")
+        # Components first, in spec order, so the models module reads like the spec.
+        for name in self.schemas:
+            self.named_type(_SCHEMA_REF + name, name)
+        operations: list[Operation] = []
+        seen_ids: set[str] = set()
+        for path, item in self.doc.get("paths", {}).items():
+            for method in _HTTP_METHODS:
+                if method in item:
+                    op = self.operation(path, method, item[method], item.get("parameters", []))
+                    if op.operation_id in seen_ids:
+                        raise self.fail(op.endpoint, f"duplicate operationId {op.operation_id}")
+                    seen_ids.add(op.operation_id)
+                    operations.append(op)
+        return Api(
+            name=str(meta["api"]),
+            title=clean_text(self.doc["info"]["title"]),
+            version=str(meta["version"]),
+            base_url=self.doc["servers"][0]["url"].rstrip("/"),
+            envelope=str(meta["envelope"]),
+            default_rate_limit=float(meta.get("default-rate-limit", 10)),
+            spec_file=self.spec_file,
+            spec_sha256=self.spec.sha256,
+            description=clean_text(self.doc["info"].get("description")),
+            operations=tuple(operations),
+            models=tuple(self.models.values()),
+            enums=tuple(self.enums.values()),
+        )
+
+
+def build(spec: LoadedSpec, spec_file: str) -> Api:
+    """The intermediate model of one API; ``spec_file`` is the path shown in headers."""
+    return _Builder(spec, spec_file).build()
+
+
+def check_unique_names(apis: list[Api]) -> None:
+    """Class names are exported flat from ``aftership_async``: they must not clash."""
+    owner: dict[str, str] = {}
+    for api in apis:
+        for name in [m.name for m in api.models] + [e.name for e in api.enums] + [api.class_name]:
+            if name in owner:
+                raise SpecError(f"{name} is defined by both {owner[name]} and {api.spec_file}")
+            owner[name] = api.spec_file

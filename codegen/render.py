@@ -1,0 +1,131 @@
+"""Render the intermediate model through the Jinja templates and write files.
+
+Output is deterministic: files are written in a fixed order, with ``\\n``
+line endings, then formatted by a pinned ``ruff format`` run with explicit
+settings (so a temporary output directory formats exactly like the repo's).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jinja2
+
+from .ir import Api, Operation, Param
+
+PACKAGE = "aftership_async_generated"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _docstring(text: str, indent: int, width: int = 96) -> str:
+    """Wrap ``text`` for a docstring body indented by ``indent`` spaces."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    lines: list[str] = []
+    for paragraph in text.split("\n\n"):
+        wrapped = textwrap.wrap(paragraph, width=width - indent) or [""]
+        lines.extend(wrapped)
+        lines.append("")
+    body = ("\n" + " " * indent).join(lines[:-1])
+    return body
+
+
+def _params(op: Operation) -> list[Param]:
+    return list(op.path_params) + list(op.query_params)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["docstring"] = _docstring
+    env.filters["pyrepr"] = repr
+    env.globals["params_of"] = _params
+    return env
+
+
+def _imports_for(api: Api) -> dict[str, list[str]]:
+    """Which enum names the models module needs, which models/enums the API module needs."""
+    model_enum_names = sorted(
+        {n for m in api.models for f in m.fields for n in f.type.names()}
+        & {e.name for e in api.enums}
+    )
+    op_names: set[str] = set()
+    for op in api.operations:
+        op_names |= op.response.names()
+        if op.body:
+            op_names |= op.body.names()
+        for p in _params(op):
+            op_names |= p.type.names()
+    enum_names = {e.name for e in api.enums}
+    return {
+        "model_enums": model_enum_names,
+        "api_models": sorted(op_names - enum_names),
+        "api_enums": sorted(op_names & enum_names),
+    }
+
+
+def render(apis: list[Api], out_root: Path, *, format_code: bool = True) -> list[Path]:
+    """Write the generated package under ``out_root``; return the files written."""
+    env = _environment()
+    package_dir = out_root / PACKAGE
+    if package_dir.exists():
+        shutil.rmtree(package_dir)
+    package_dir.mkdir(parents=True)
+    written: list[Path] = []
+
+    def emit(relative: str, template: str, **context: object) -> None:
+        target = package_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = env.get_template(template).render(**context)
+        target.write_text(text, encoding="utf-8", newline="\n")
+        written.append(target)
+
+    sources = [api.spec_file for api in apis]
+    for api in apis:
+        imports = _imports_for(api)
+        common = {"api": api, "imports": imports, "sources": [api.spec_file], "uses": _uses(api)}
+        emit(f"{api.name}/enums.py", "enums.py.jinja", **common)
+        emit(f"{api.name}/models.py", "models.py.jinja", **common)
+        emit(f"{api.name}/api.py", "api.py.jinja", **common)
+        emit(f"{api.name}/__init__.py", "api_init.py.jinja", **common)
+    emit("_converter.py", "converter.py.jinja", apis=apis, sources=sources)
+    emit("__init__.py", "package_init.py.jinja", apis=apis, sources=sources)
+    (package_dir / "py.typed").write_text("", encoding="utf-8")
+    written.append(package_dir / "py.typed")
+
+    if format_code:
+        _ruff_format(package_dir)
+    return written
+
+
+def _uses(api: Api) -> dict[str, bool]:
+    """Which optional imports each module needs, so the output has no unused ones."""
+    types = [f.type for m in api.models for f in m.fields]
+    param_types = [p.type for op in api.operations for p in _params(op)]
+    return {
+        "any": any(t.mentions("any") for t in types),
+        "datetime": any(t.mentions("datetime") or t.mentions("date") for t in types),
+        "api_datetime": any(t.mentions("datetime") or t.mentions("date") for t in param_types),
+        "api_any": any(
+            t.mentions("any")
+            for op in api.operations
+            for t in [op.response, *([op.body] if op.body else [])]
+        ),
+    }
+
+
+def _ruff_format(directory: Path) -> None:
+    settings = ["--isolated", "--line-length", "100", "--target-version", "py311"]
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--quiet", *settings, str(directory)],
+        check=True,
+    )

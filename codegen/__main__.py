@@ -23,12 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = args.spec or [args.spec_dir / name for name in SPEC_FILES]
     try:
-        apis = [build(load(path), f"spec/{path.name}") for path in paths]
+        loaded = [load(path) for path in paths]
+        apis = [build(spec, f"spec/{spec.path.name}") for spec in loaded]
         check_unique_names(apis)
     except SpecError as exc:
         print(f"codegen: {exc}", file=sys.stderr)
         return 1
-    written = render(apis, args.out)
+    documents = {api.name: spec.document for api, spec in zip(apis, loaded, strict=True)}
+    written = render(apis, args.out, documents=documents)
     print(f"codegen: wrote {len(written)} files under {args.out}")
     return 0
 

@@ -7,11 +7,13 @@ settings (so a temporary output directory formats exactly like the repo's).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -73,8 +75,19 @@ def _imports_for(api: Api) -> dict[str, list[str]]:
     }
 
 
-def render(apis: list[Api], out_root: Path, *, format_code: bool = True) -> list[Path]:
-    """Write the generated package under ``out_root``; return the files written."""
+def render(
+    apis: list[Api],
+    out_root: Path,
+    *,
+    documents: dict[str, dict[str, Any]] | None = None,
+    format_code: bool = True,
+) -> list[Path]:
+    """Write the generated package under ``out_root``; return the files written.
+
+    ``documents`` (API name -> spec document) are also written as JSON under
+    ``specs/``, so code that needs the spec at run time (the fake server)
+    reads it with the standard library instead of a YAML dependency.
+    """
     env = _environment()
     package_dir = out_root / PACKAGE
     if package_dir.exists():
@@ -99,6 +112,12 @@ def render(apis: list[Api], out_root: Path, *, format_code: bool = True) -> list
         emit(f"{api.name}/__init__.py", "api_init.py.jinja", **common)
     emit("_converter.py", "converter.py.jinja", apis=apis, sources=sources)
     emit("__init__.py", "package_init.py.jinja", apis=apis, sources=sources)
+    for name, document in sorted((documents or {}).items()):
+        target = package_dir / "specs" / f"{name}.json"
+        target.parent.mkdir(exist_ok=True)
+        text = json.dumps(document, indent=1, ensure_ascii=False, default=str) + "\n"
+        target.write_text(text, encoding="utf-8", newline="\n")
+        written.append(target)
     (package_dir / "py.typed").write_text("", encoding="utf-8")
     written.append(package_dir / "py.typed")
 

@@ -8,6 +8,7 @@ of the three APIs (also available per API as ``aftership_async.tracking``,
 
 # The generated package imports runtime *submodules* only and this module
 # imports generated *submodules* only, so either side can be imported first.
+from ._bulk import Bulk, BulkResult, BulkRun, BulkStats, TrackingRef
 from ._client import API_VERSIONS, AfterShip
 from ._errors import (
     AfterShipError,
@@ -27,7 +28,8 @@ from ._errors import (
     TrackingAlreadyExistsError,
     UnprocessableEntityError,
 )
-from ._transport import RequestOptions
+from ._policies import NO_RETRY, RateLimiter, RetryPolicy
+from ._transport import RequestOptions, TransportStats
 from ._types import UNSET, OpenEnum, Unset
 from ._version import __version__
 from .returns import *  # noqa: F403
@@ -39,6 +41,15 @@ from .tracking import __all__ as _tracking
 
 __all__ = [
     "API_VERSIONS",
+    "NO_RETRY",
+    "Bulk",
+    "BulkResult",
+    "BulkRun",
+    "BulkStats",
+    "RateLimiter",
+    "RetryPolicy",
+    "TrackingRef",
+    "TransportStats",
     "UNSET",
     "APIConnectionError",
     "APIError",

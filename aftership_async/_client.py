@@ -12,8 +12,10 @@ from aftership_async_generated.returns import ReturnsAPI
 from aftership_async_generated.shipping import ShippingAPI
 from aftership_async_generated.tracking import TrackingAPI
 
+from ._bulk import Bulk
 from ._errors import ConfigurationError
-from ._transport import DEFAULT_TIMEOUT, Transport
+from ._policies import RateLimitSetting, RetryPolicy
+from ._transport import DEFAULT_TIMEOUT, Transport, TransportStats
 
 __all__ = ["API_VERSIONS", "AfterShip"]
 
@@ -46,6 +48,12 @@ class AfterShip:
         timeout: seconds for one request, connect to last byte.
         user_agent: replaces the default ``aftership-async/<version> ...``.
         allow_insecure_http: allow ``http://`` to a non-loopback host.
+        retry: the default :class:`RetryPolicy` (``NO_RETRY`` to disable).
+        rate_limit: ``"documented"`` (AfterShip's per-endpoint limits of the
+            pinned versions), requests/second for every endpoint, a mapping by
+            endpoint key (``"GET /trackings/{id}"``), or ``None`` for no limit.
+        max_concurrency: requests in flight at once, across all tasks; the
+            connection pool is sized to match.
     """
 
     tracking: TrackingAPI
@@ -54,6 +62,8 @@ class AfterShip:
     """Shipping API (Postmen v3): labels, rates, manifests, pickups, shipper accounts."""
     returns: ReturnsAPI
     """Returns API 2026-07: returns, their items, shipments and drop-offs."""
+    bulk: Bulk
+    """Many tracking lookups, creations or detections at once, streamed."""
 
     def __init__(
         self,
@@ -66,6 +76,9 @@ class AfterShip:
         timeout: float = DEFAULT_TIMEOUT,
         user_agent: str | None = None,
         allow_insecure_http: bool = False,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimitSetting = "documented",
+        max_concurrency: int = 64,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
@@ -82,10 +95,19 @@ class AfterShip:
             timeout=timeout,
             user_agent=user_agent,
             allow_insecure_http=allow_insecure_http,
+            retry=retry,
+            rate_limit=rate_limit,
+            max_concurrency=max_concurrency,
         )
         self.tracking = TrackingAPI(self._transport)
         self.shipping = ShippingAPI(self._transport)
         self.returns = ReturnsAPI(self._transport)
+        self.bulk = Bulk(self.tracking)
+
+    @property
+    def stats(self) -> TransportStats:
+        """Requests sent, retries, 429s seen and time spent waiting for the limiter."""
+        return self._transport.stats
 
     def __repr__(self) -> str:
         return f"<AfterShip {self._transport!r}>"

@@ -12,12 +12,14 @@ description, the method and the path template.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
 import ipaddress
 import json
 import logging
 import platform
+import random
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +31,16 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ._envelope import ENVELOPES, unwrap
-from ._errors import APIConnectionError, APITimeoutError, ConfigurationError, InvalidRequestError
+from ._errors import (
+    AfterShipError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ConfigurationError,
+    InvalidRequestError,
+    RateLimitError,
+)
+from ._policies import RateLimiter, RateLimitSetting, RetryPolicy
 from ._signing import signature_headers
 from ._types import Unset
 from ._version import __version__
@@ -41,6 +52,7 @@ __all__ = [
     "RequestOptions",
     "Secret",
     "Transport",
+    "TransportStats",
 ]
 
 logger = logging.getLogger("aftership_async")
@@ -70,10 +82,22 @@ class ApiDescription:
 class RequestOptions:
     """Per-call overrides, accepted by every generated method as ``options=``."""
 
-    #: Seconds for this request, instead of the client's timeout.
+    #: Seconds for each attempt of this request, instead of the client's timeout.
     timeout: float | None = None
     #: Extra headers for this request (they cannot replace ``as-api-key``).
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    #: Retry policy for this call (``NO_RETRY`` to send once).
+    retry: RetryPolicy | None = None
+
+
+@attrs.define
+class TransportStats:
+    """Counters of one client's traffic, for summaries and tests."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    limiter_wait: float = 0.0
 
 
 @attrs.frozen
@@ -199,6 +223,9 @@ class Transport:
         timeout: float = DEFAULT_TIMEOUT,
         user_agent: str | None = None,
         allow_insecure_http: bool = False,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimitSetting = "documented",
+        max_concurrency: int = 64,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ConfigurationError("api_key must be a non-empty string")
@@ -206,6 +233,8 @@ class Transport:
             raise ConfigurationError("api_key contains control characters")
         if timeout <= 0:
             raise ConfigurationError("timeout must be positive")
+        if max_concurrency < 1:
+            raise ConfigurationError("max_concurrency must be at least 1")
         self._api_key = Secret(api_key.strip())
         self._api_secret = Secret(api_secret) if api_secret else None
         self._insecure = allow_insecure_http
@@ -219,6 +248,12 @@ class Transport:
         self._session = session
         self._owns_session = session is None
         self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.rate_limiter = RateLimiter(rate_limit)
+        self.max_concurrency = max_concurrency
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._rng = random.Random()
+        self.stats = TransportStats()
         self.user_agent = user_agent or (
             f"aftership-async/{__version__} aiohttp/{aiohttp.__version__} "
             f"python/{platform.python_version()}"
@@ -238,8 +273,9 @@ class Transport:
     async def open(self) -> aiohttp.ClientSession:
         """The session, created on first use when the caller gave none."""
         if self._session is None or (self._owns_session and self._session.closed):
+            # The connector holds as many connections as requests may be in flight.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100),
+                connector=aiohttp.TCPConnector(limit=self.max_concurrency),
             )
             self._owns_session = True
         return self._session
@@ -317,28 +353,75 @@ class Transport:
         json_body: Any = None,
         options: RequestOptions | None = None,
     ) -> Any:
-        """Send one API call and return the envelope's ``data``, or raise."""
-        prepared = self.prepare(
-            api,
-            method,
-            path,
-            path_params=path_params,
-            query=query,
-            json_body=json_body,
-            options=options,
-        )
-        response = await self.send(prepared)
-        return unwrap(ENVELOPES[api.envelope], response.status, response.headers, response.body)
+        """Send one API call and return the envelope's ``data``, or raise.
+
+        Failed attempts are retried per the retry policy (client default, or
+        ``options.retry``); each attempt is prepared afresh so a signature's
+        date stays current.
+        """
+        policy = options.retry if options is not None and options.retry else self.retry
+        deadline = time.monotonic() + policy.deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            prepared = self.prepare(
+                api,
+                method,
+                path,
+                path_params=path_params,
+                query=query,
+                json_body=json_body,
+                options=options,
+            )
+            try:
+                response = await self.send(prepared)
+                self.rate_limiter.observe(_limiter_key(prepared), response.headers)
+                return unwrap(
+                    ENVELOPES[api.envelope], response.status, response.headers, response.body
+                )
+            except (APIError, APIConnectionError) as exc:
+                if isinstance(exc, APIError):
+                    self.rate_limiter.observe(_limiter_key(prepared), exc.headers)
+                if isinstance(exc, RateLimitError):
+                    self.stats.rate_limited += 1
+                delay = self._retry_delay(policy, exc, attempt, method, deadline)
+                if delay is None:
+                    raise
+                self.stats.retries += 1
+                logger.debug(
+                    "retrying %s (%s) after %s, attempt %d of %d, in %.2fs",
+                    prepared.endpoint,
+                    api.name,
+                    type(exc).__name__,
+                    attempt + 1,
+                    policy.max_attempts,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    def _retry_delay(
+        self,
+        policy: RetryPolicy,
+        error: AfterShipError,
+        attempt: int,
+        method: str,
+        deadline: float,
+    ) -> float | None:
+        delay = policy.delay(error, attempt, method, self._rng)
+        if delay is None or time.monotonic() + delay > deadline:
+            return None
+        return delay
 
     async def send(self, request: PreparedRequest) -> RawResponse:
-        """The seam for request policies.
-
-        Retries with backoff, the per-endpoint rate limiter and the
-        concurrency cap wrap this call (they see the whole
-        :class:`PreparedRequest`, including its endpoint key); today it sends
-        once.
-        """
-        return await self._send_once(request)
+        """One HTTP exchange under the rate limiter and the concurrency cap."""
+        waited = time.monotonic()
+        await self.rate_limiter.acquire(
+            _limiter_key(request), request.endpoint, request.api.rate_limit(request.endpoint)
+        )
+        async with self._slots:
+            self.stats.limiter_wait += time.monotonic() - waited
+            self.stats.requests += 1
+            return await self._send_once(request)
 
     async def _send_once(self, request: PreparedRequest) -> RawResponse:
         session = await self.open()
@@ -361,7 +444,7 @@ class Transport:
                 f"{request.endpoint} ({request.api.name}) got no complete response "
                 f"within {request.timeout:g}s"
             ) from None
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             # ``from None``: aiohttp errors can carry the request, and with it the key.
             raise APIConnectionError(
                 f"{request.endpoint} ({request.api.name}) failed: {type(exc).__name__}: {exc}"
@@ -375,3 +458,7 @@ class Transport:
                 (time.perf_counter() - started) * 1000,
             )
         return response
+
+
+def _limiter_key(request: PreparedRequest) -> str:
+    return f"{request.api.name} {request.endpoint}"

@@ -266,7 +266,23 @@ class _Builder:
             raw_pagination = op["x-pagination"]
             if raw_pagination.get("style") not in ("cursor", "next_token", "page"):
                 raise self.fail(where, "x-pagination.style must be cursor, next_token or page")
-            pagination = Pagination(style=raw_pagination["style"], items=raw_pagination["items"])
+            items_name = raw_pagination.get("items")
+            page_model = self.models.get(response_type.name or "")
+            items_field = next(
+                (f for f in (page_model.fields if page_model else ()) if f.json_name == items_name),
+                None,
+            )
+            if items_field is None or items_field.type.kind != "list" or not items_field.type.item:
+                raise self.fail(where, f"x-pagination.items {items_name!r} is not a list in data")
+            token = {"cursor": "cursor", "next_token": "next_token", "page": "page"}
+            if token[raw_pagination["style"]] not in {p.json_name for p in query_params}:
+                raise self.fail(where, "x-pagination needs its paging query parameter")
+            pagination = Pagination(
+                style=raw_pagination["style"],
+                items=items_name,
+                item_type=items_field.type.item.annotation,
+                method="iter_" + op_id.removeprefix("get_"),
+            )
 
         tags = op.get("tags") or ["Default"]
         rate_limit = op.get("x-rate-limit")

@@ -119,6 +119,14 @@ class Param:
 class Pagination:
     style: Literal["cursor", "next_token", "page"]
     items: str
+    #: The annotation of one item (``Tracking``).
+    item_type: str
+    #: ``get_trackings`` -> ``iter_trackings``.
+    method: str
+
+    @property
+    def token_param(self) -> str:
+        return {"cursor": "cursor", "next_token": "next_token", "page": "page"}[self.style]
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ def _imports_for(api: Api) -> dict[str, list[str]]:
     op_names: set[str] = set()
     for op in api.operations:
         op_names |= op.response.names()
+        if op.pagination:
+            op_names.add(op.pagination.item_type)
         if op.body:
             op_names |= op.body.names()
         for p in _params(op):

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from aftership_async import AfterShip
+from aftership_async import NO_RETRY, AfterShip
 
 API_KEY = "test-key-0123456789"
 
@@ -39,5 +39,5 @@ def mocked() -> Iterator[aioresponses]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[AfterShip]:
-    async with AfterShip(api_key=API_KEY) as c:
+    async with AfterShip(api_key=API_KEY, retry=NO_RETRY, rate_limit=None) as c:
         yield c

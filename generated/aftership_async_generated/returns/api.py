@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import AsyncIterator
 
 from aftership_async._api import APIGroup
+from aftership_async._pagination import paginate
 from aftership_async._transport import ApiDescription, RequestOptions
 
 from .._converter import CONVERTER
@@ -125,6 +127,41 @@ class ReturnsAPI(APIGroup):
                 "order_name": order_name,
             },
             response_type=GetReturnsResponseData,
+            options=options,
+        )
+
+    def iter_returns(
+        self,
+        *,
+        limit: int | None = None,
+        created_at_min: datetime.datetime | str | None = None,
+        created_at_max: datetime.datetime | str | None = None,
+        approval_status: GetReturnsApprovalStatus | str | None = None,
+        customer_email: str | None = None,
+        outcome: GetReturnsOutcome | str | None = None,
+        return_method: GetReturnsReturnMethod | str | None = None,
+        order_name: str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[Return]:
+        """Every item of :meth:`get_returns`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``page`` is managed for you. Use it as
+        ``async for item in client.returns.iter_returns(...)``.
+        """
+        return paginate(
+            self.get_returns,
+            style="page",
+            items="returns",
+            params={
+                "limit": limit,
+                "created_at_min": created_at_min,
+                "created_at_max": created_at_max,
+                "approval_status": approval_status,
+                "customer_email": customer_email,
+                "outcome": outcome,
+                "return_method": return_method,
+                "order_name": order_name,
+            },
             options=options,
         )
 

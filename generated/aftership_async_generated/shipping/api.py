@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aftership_async._api import APIGroup
+from aftership_async._pagination import paginate
 from aftership_async._transport import ApiDescription, RequestOptions
 
 from .._converter import CONVERTER
@@ -143,6 +145,37 @@ class ShippingAPI(APIGroup):
             options=options,
         )
 
+    def iter_labels(
+        self,
+        *,
+        shipper_account_id: str | None = None,
+        status: GetLabelsStatus | str | None = None,
+        limit: int | None = None,
+        created_at_min: datetime.datetime | str | None = None,
+        created_at_max: datetime.datetime | str | None = None,
+        s: str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[Label]:
+        """Every item of :meth:`get_labels`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``next_token`` is managed for you. Use it as
+        ``async for item in client.shipping.iter_labels(...)``.
+        """
+        return paginate(
+            self.get_labels,
+            style="next_token",
+            items="labels",
+            params={
+                "shipper_account_id": shipper_account_id,
+                "status": status,
+                "limit": limit,
+                "created_at_min": created_at_min,
+                "created_at_max": created_at_max,
+                "s": s,
+            },
+            options=options,
+        )
+
     async def create_label(
         self,
         body: CreateLabelRequest,
@@ -246,6 +279,35 @@ class ShippingAPI(APIGroup):
             options=options,
         )
 
+    def iter_cancel_labels(
+        self,
+        *,
+        shipper_account_id: str | None = None,
+        status: GetCancelLabelsStatus | str | None = None,
+        limit: int | None = None,
+        created_at_min: datetime.datetime | str | None = None,
+        created_at_max: datetime.datetime | str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[CancelLabel]:
+        """Every item of :meth:`get_cancel_labels`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``next_token`` is managed for you. Use it as
+        ``async for item in client.shipping.iter_cancel_labels(...)``.
+        """
+        return paginate(
+            self.get_cancel_labels,
+            style="next_token",
+            items="cancel_labels",
+            params={
+                "shipper_account_id": shipper_account_id,
+                "status": status,
+                "limit": limit,
+                "created_at_min": created_at_min,
+                "created_at_max": created_at_max,
+            },
+            options=options,
+        )
+
     async def cancel_label(
         self,
         body: CancelLabelRequest,
@@ -342,6 +404,33 @@ class ShippingAPI(APIGroup):
                 "next_token": next_token,
             },
             response_type=RateRecordList,
+            options=options,
+        )
+
+    def iter_rates(
+        self,
+        *,
+        status: GetRatesStatus | str | None = None,
+        limit: int | None = None,
+        created_at_min: datetime.datetime | str | None = None,
+        created_at_max: datetime.datetime | str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[RateRecord]:
+        """Every item of :meth:`get_rates`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``next_token`` is managed for you. Use it as
+        ``async for item in client.shipping.iter_rates(...)``.
+        """
+        return paginate(
+            self.get_rates,
+            style="next_token",
+            items="rates",
+            params={
+                "status": status,
+                "limit": limit,
+                "created_at_min": created_at_min,
+                "created_at_max": created_at_max,
+            },
             options=options,
         )
 
@@ -444,6 +533,35 @@ class ShippingAPI(APIGroup):
                 "next_token": next_token,
             },
             response_type=ManifestList,
+            options=options,
+        )
+
+    def iter_manifests(
+        self,
+        *,
+        shipper_account_id: str | None = None,
+        status: GetManifestsStatus | str | None = None,
+        limit: int | None = None,
+        created_at_min: datetime.datetime | str | None = None,
+        created_at_max: datetime.datetime | str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[Manifest]:
+        """Every item of :meth:`get_manifests`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``next_token`` is managed for you. Use it as
+        ``async for item in client.shipping.iter_manifests(...)``.
+        """
+        return paginate(
+            self.get_manifests,
+            style="next_token",
+            items="manifests",
+            params={
+                "shipper_account_id": shipper_account_id,
+                "status": status,
+                "limit": limit,
+                "created_at_min": created_at_min,
+                "created_at_max": created_at_max,
+            },
             options=options,
         )
 
@@ -652,6 +770,33 @@ class ShippingAPI(APIGroup):
             options=options,
         )
 
+    def iter_pickups(
+        self,
+        *,
+        status: GetPickupsStatus | str | None = None,
+        limit: int | None = None,
+        created_at_min: datetime.datetime | str | None = None,
+        created_at_max: datetime.datetime | str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[Pickup]:
+        """Every item of :meth:`get_pickups`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``next_token`` is managed for you. Use it as
+        ``async for item in client.shipping.iter_pickups(...)``.
+        """
+        return paginate(
+            self.get_pickups,
+            style="next_token",
+            items="pickups",
+            params={
+                "status": status,
+                "limit": limit,
+                "created_at_min": created_at_min,
+                "created_at_max": created_at_max,
+            },
+            options=options,
+        )
+
     async def create_pickup(
         self,
         body: CreatePickupRequest,
@@ -750,6 +895,33 @@ class ShippingAPI(APIGroup):
             options=options,
         )
 
+    def iter_cancel_pickups(
+        self,
+        *,
+        status: GetCancelPickupsStatus | str | None = None,
+        limit: int | None = None,
+        created_at_min: datetime.datetime | str | None = None,
+        created_at_max: datetime.datetime | str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[CancelPickup]:
+        """Every item of :meth:`get_cancel_pickups`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``next_token`` is managed for you. Use it as
+        ``async for item in client.shipping.iter_cancel_pickups(...)``.
+        """
+        return paginate(
+            self.get_cancel_pickups,
+            style="next_token",
+            items="cancel_pickups",
+            params={
+                "status": status,
+                "limit": limit,
+                "created_at_min": created_at_min,
+                "created_at_max": created_at_max,
+            },
+            options=options,
+        )
+
     async def cancel_pickup(
         self,
         body: CancelPickupRequest,
@@ -838,6 +1010,29 @@ class ShippingAPI(APIGroup):
                 "next_token": next_token,
             },
             response_type=ShipperAccountList,
+            options=options,
+        )
+
+    def iter_shipper_accounts(
+        self,
+        *,
+        slug: str | None = None,
+        limit: int | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[ShipperAccount]:
+        """Every item of :meth:`get_shipper_accounts`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``next_token`` is managed for you. Use it as
+        ``async for item in client.shipping.iter_shipper_accounts(...)``.
+        """
+        return paginate(
+            self.get_shipper_accounts,
+            style="next_token",
+            items="shipper_accounts",
+            params={
+                "slug": slug,
+                "limit": limit,
+            },
             options=options,
         )
 

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import AsyncIterator
 
 from aftership_async._api import APIGroup
+from aftership_async._pagination import paginate
 from aftership_async._transport import ApiDescription, RequestOptions
 
 from .._converter import CONVERTER
@@ -141,6 +143,59 @@ class TrackingAPI(APIGroup):
                 "order_id": order_id,
             },
             response_type=GetTrackingsResponseData,
+            options=options,
+        )
+
+    def iter_trackings(
+        self,
+        *,
+        limit: int | None = None,
+        keyword: str | None = None,
+        tracking_numbers: str | None = None,
+        slug: str | None = None,
+        transit_time: int | None = None,
+        origin: str | None = None,
+        destination: str | None = None,
+        tag: Tag | str | None = None,
+        created_at_min: datetime.datetime | str | None = None,
+        created_at_max: datetime.datetime | str | None = None,
+        updated_at_min: datetime.datetime | str | None = None,
+        updated_at_max: datetime.datetime | str | None = None,
+        fields: str | None = None,
+        return_to_sender: str | None = None,
+        courier_destination_country_region: str | None = None,
+        shipment_tags: str | None = None,
+        order_id: str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[Tracking]:
+        """Every item of :meth:`get_trackings`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``cursor`` is managed for you. Use it as
+        ``async for item in client.tracking.iter_trackings(...)``.
+        """
+        return paginate(
+            self.get_trackings,
+            style="cursor",
+            items="trackings",
+            params={
+                "limit": limit,
+                "keyword": keyword,
+                "tracking_numbers": tracking_numbers,
+                "slug": slug,
+                "transit_time": transit_time,
+                "origin": origin,
+                "destination": destination,
+                "tag": tag,
+                "created_at_min": created_at_min,
+                "created_at_max": created_at_max,
+                "updated_at_min": updated_at_min,
+                "updated_at_max": updated_at_max,
+                "fields": fields,
+                "return_to_sender": return_to_sender,
+                "courier_destination_country_region": courier_destination_country_region,
+                "shipment_tags": shipment_tags,
+                "order_id": order_id,
+            },
             options=options,
         )
 

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import AsyncIterator
 
 from aftership_async._api import APIGroup
+from aftership_async._pagination import paginate
 from aftership_async._transport import ApiDescription, RequestOptions
 
 from .._converter import CONVERTER
@@ -71,6 +73,31 @@ class MiniAPI(APIGroup):
                 "from": from_,
             },
             response_type=ThingPage,
+            options=options,
+        )
+
+    def iter_things(
+        self,
+        *,
+        limit: int | None = None,
+        color: GetThingsColor | str | None = None,
+        from_: datetime.datetime | str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[Thing]:
+        """Every item of :meth:`get_things`, fetching pages as the loop needs them.
+
+        Takes the same filters; ``cursor`` is managed for you. Use it as
+        ``async for item in client.mini.iter_things(...)``.
+        """
+        return paginate(
+            self.get_things,
+            style="cursor",
+            items="things",
+            params={
+                "limit": limit,
+                "color": color,
+                "from_": from_,
+            },
             options=options,
         )
 

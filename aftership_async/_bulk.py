@@ -1,0 +1,423 @@
+"""Bulk tracking: thousands of lookups, creations or detections, streamed.
+
+Built only on public generated methods (``client.tracking.*``), so a user
+could have written it; the transport underneath supplies retries, the rate
+limiter and the concurrency cap.
+
+Every input yields exactly one :class:`BulkResult` (a value or an error, in
+completion order), so one failure never sinks the batch. Inputs are read
+lazily and at most ``concurrency`` units of work are in flight, so memory is
+O(concurrency), not O(N): a generator of 100,000 numbers streams through.
+Lookups use the list endpoint's ``tracking_numbers`` filter, 50 numbers per
+request, before falling back to one request per item.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Sequence,
+)
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from aftership_async_generated.tracking import (
+    CreateTrackingRequest,
+    DetectCourierRequest,
+    DetectCourierResponseData,
+    Tracking,
+    TrackingAPI,
+)
+
+from ._errors import InvalidRequestError, NotFoundError, TrackingAlreadyExistsError
+from ._types import UNSET
+
+__all__ = ["Bulk", "BulkResult", "BulkRun", "BulkStats", "TrackingRef"]
+
+I = TypeVar("I")  # noqa: E741 - the conventional name for an input type
+R = TypeVar("R")
+
+#: Tracking numbers per ``GET /trackings?tracking_numbers=...`` (the API's maximum).
+LOOKUP_CHUNK = 50
+DEFAULT_CONCURRENCY = 32
+
+
+@attrs.frozen
+class TrackingRef:
+    """A tracking number, with its courier slug when known."""
+
+    tracking_number: str
+    slug: str | None = None
+
+
+TrackingInput = str | TrackingRef | CreateTrackingRequest
+
+
+@attrs.frozen
+class BulkResult(Generic[I, R]):
+    """The outcome for one input: ``value`` or ``error``, never both."""
+
+    index: int
+    """Position of the input in the stream (0-based)."""
+    input: I
+    value: R | None = None
+    error: Exception | None = None
+    created: bool = False
+    """For get-or-create and create: True when this call created the tracking."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@attrs.define
+class BulkStats:
+    """Counts of a run so far; complete once the run is exhausted or closed."""
+
+    submitted: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    created: int = 0
+    cancelled: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed
+
+
+Progress = Callable[[BulkStats], None]
+Unit = list[tuple[int, Any]]
+_Checked = tuple[int, Any, TrackingRef]
+
+
+class BulkRun(Generic[I, R]):
+    """An async iterator of results as they complete; ``collect()`` gathers them in input order.
+
+    Leaving the ``async for`` early, or cancelling the task that iterates,
+    cancels the work in flight and waits for it: no task outlives the run.
+    ``stats`` then tells what finished.
+    """
+
+    def __init__(
+        self,
+        inputs: Iterable[I] | AsyncIterable[I],
+        worker: Callable[[Unit], Awaitable[list[BulkResult[I, R]]]],
+        *,
+        concurrency: int,
+        chunk: int,
+        progress: Progress | None,
+    ) -> None:
+        if concurrency < 1:
+            raise InvalidRequestError("concurrency must be at least 1")
+        self.stats = BulkStats()
+        self._results = self._run(inputs, worker, concurrency, chunk, progress)
+
+    def __aiter__(self) -> BulkRun[I, R]:
+        return self
+
+    async def __anext__(self) -> BulkResult[I, R]:
+        return await self._results.__anext__()
+
+    async def aclose(self) -> None:
+        await self._results.aclose()
+
+    async def collect(self) -> list[BulkResult[I, R]]:
+        """All results, in input order (this holds all N of them in memory)."""
+        results = [r async for r in self]
+        results.sort(key=lambda r: r.index)
+        return results
+
+    async def _run(
+        self,
+        inputs: Iterable[I] | AsyncIterable[I],
+        worker: Callable[[Unit], Awaitable[list[BulkResult[I, R]]]],
+        concurrency: int,
+        chunk: int,
+        progress: Progress | None,
+    ) -> AsyncGenerator[BulkResult[I, R], None]:
+        units = _units(inputs, chunk)
+        pending: set[asyncio.Task[list[BulkResult[I, R]]]] = set()
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < concurrency:
+                    try:
+                        unit = await units.__anext__()
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    self.stats.submitted += len(unit)
+                    pending.add(asyncio.create_task(_guarded(worker, unit)))
+                if not pending:
+                    return
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    for result in task.result():
+                        if result.ok:
+                            self.stats.succeeded += 1
+                        else:
+                            self.stats.failed += 1
+                        self.stats.created += result.created
+                        if progress is not None:
+                            progress(self.stats)
+                        yield result
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            self.stats.cancelled = self.stats.submitted - self.stats.done
+            await units.aclose()
+
+
+async def _units(
+    inputs: Iterable[Any] | AsyncIterable[Any], size: int
+) -> AsyncGenerator[Unit, None]:
+    unit: Unit = []
+    index = 0
+    if isinstance(inputs, AsyncIterable):
+        async for item in inputs:
+            unit.append((index, item))
+            index += 1
+            if len(unit) == size:
+                yield unit
+                unit = []
+    else:
+        for item in inputs:
+            unit.append((index, item))
+            index += 1
+            if len(unit) == size:
+                yield unit
+                unit = []
+    if unit:
+        yield unit
+
+
+async def _guarded(
+    worker: Callable[[Unit], Awaitable[list[BulkResult[Any, Any]]]], unit: Unit
+) -> list[BulkResult[Any, Any]]:
+    """Run a worker; a failure of the whole unit becomes one error result per input."""
+    try:
+        results = await worker(unit)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # one bad unit must not end the run
+        return [BulkResult(index=i, input=item, error=exc) for i, item in unit]
+    return results
+
+
+def _ref(item: TrackingInput) -> TrackingRef:
+    if isinstance(item, TrackingRef):
+        ref = item
+    elif isinstance(item, CreateTrackingRequest):
+        slug = item.slug if isinstance(item.slug, str) else None
+        ref = TrackingRef(item.tracking_number, slug)
+    elif isinstance(item, str):
+        ref = TrackingRef(item)
+    else:
+        raise InvalidRequestError(f"expected a tracking number, got {type(item).__name__}")
+    number = ref.tracking_number
+    if not isinstance(number, str) or not number.strip():
+        raise InvalidRequestError("empty tracking number")
+    if "," in number or any(ord(ch) < 0x20 for ch in number) or len(number) > 100:
+        raise InvalidRequestError(f"invalid tracking number {number!r}")
+    return TrackingRef(number.strip(), ref.slug or None)
+
+
+def _not_found(ref: TrackingRef) -> NotFoundError:
+    what = ref.tracking_number + (f" ({ref.slug})" if ref.slug else "")
+    return NotFoundError(
+        f"no tracking for {what}", status_code=404, code=4004, type="NotFound", api="tracking"
+    )
+
+
+class Bulk:
+    """``client.bulk``: many tracking operations at once, results streamed.
+
+    Each method returns a :class:`BulkRun` immediately; iterate it
+    (``async for result in client.bulk.lookup(numbers)``) or ``await
+    run.collect()``. ``concurrency`` bounds the units of work in flight
+    (the client's ``max_concurrency`` still bounds requests on the wire);
+    ``progress`` is called with the running :class:`BulkStats` after each
+    result.
+    """
+
+    def __init__(self, tracking: TrackingAPI) -> None:
+        self._tracking = tracking
+
+    def lookup(
+        self,
+        items: Iterable[str | TrackingRef] | AsyncIterable[str | TrackingRef],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        progress: Progress | None = None,
+    ) -> BulkRun[str | TrackingRef, Tracking]:
+        """Find existing trackings by number (and slug), 50 numbers per request.
+
+        A number with no tracking gets a :class:`NotFoundError` result.
+        """
+        return BulkRun(
+            items, self._lookup_unit, concurrency=concurrency, chunk=LOOKUP_CHUNK, progress=progress
+        )
+
+    def get_or_create(
+        self,
+        items: Iterable[TrackingInput] | AsyncIterable[TrackingInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        progress: Progress | None = None,
+    ) -> BulkRun[TrackingInput, Tracking]:
+        """Look each number up and create the trackings that do not exist yet.
+
+        Pass a :class:`CreateTrackingRequest` to control what is created.
+        A create answered with 4003 (a concurrent or retried create won)
+        resolves to the existing tracking with ``created=False``.
+        """
+        return BulkRun(
+            items,
+            self._get_or_create_unit,
+            concurrency=concurrency,
+            chunk=LOOKUP_CHUNK,
+            progress=progress,
+        )
+
+    def create(
+        self,
+        requests: Iterable[CreateTrackingRequest] | AsyncIterable[CreateTrackingRequest],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        progress: Progress | None = None,
+    ) -> BulkRun[CreateTrackingRequest, Tracking]:
+        """Create one tracking per request; an existing one (4003) is fetched instead."""
+        return BulkRun(
+            requests, self._create_unit, concurrency=concurrency, chunk=1, progress=progress
+        )
+
+    def get(
+        self,
+        ids: Iterable[str] | AsyncIterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        progress: Progress | None = None,
+    ) -> BulkRun[str, Tracking]:
+        """Fetch trackings by AfterShip id, one request each."""
+        return BulkRun(ids, self._get_unit, concurrency=concurrency, chunk=1, progress=progress)
+
+    def detect_couriers(
+        self,
+        numbers: Iterable[str] | AsyncIterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        progress: Progress | None = None,
+    ) -> BulkRun[str, DetectCourierResponseData]:
+        """Detect the possible couriers of each tracking number."""
+        return BulkRun(
+            numbers, self._detect_unit, concurrency=concurrency, chunk=1, progress=progress
+        )
+
+    # -- workers -----------------------------------------------------------
+
+    async def _find(self, refs: Sequence[TrackingRef]) -> dict[TrackingRef, Tracking]:
+        """Existing trackings for ``refs``, keyed by the ref they answer."""
+        numbers = sorted({r.tracking_number for r in refs})
+        by_number: dict[str, list[Tracking]] = {}
+        async for tracking in self._tracking.iter_trackings(
+            tracking_numbers=",".join(numbers), limit=200
+        ):
+            by_number.setdefault(tracking.tracking_number, []).append(tracking)
+        found: dict[TrackingRef, Tracking] = {}
+        for ref in refs:
+            candidates = by_number.get(ref.tracking_number, [])
+            if ref.slug:
+                candidates = [t for t in candidates if t.slug == ref.slug]
+            if candidates:
+                found[ref] = candidates[0]
+        return found
+
+    def _refs(
+        self, unit: Unit
+    ) -> tuple[list[tuple[int, Any, TrackingRef]], list[BulkResult[Any, Any]]]:
+        good: list[_Checked] = []
+        bad: list[BulkResult[Any, Any]] = []
+        for index, item in unit:
+            try:
+                good.append((index, item, _ref(item)))
+            except InvalidRequestError as exc:
+                bad.append(BulkResult(index=index, input=item, error=exc))
+        return good, bad
+
+    async def _lookup_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+        good, results = self._refs(unit)
+        if good:
+            found = await self._find([ref for _, _, ref in good])
+            for index, item, ref in good:
+                tracking = found.get(ref)
+                results.append(
+                    BulkResult(index=index, input=item, value=tracking)
+                    if tracking is not None
+                    else BulkResult(index=index, input=item, error=_not_found(ref))
+                )
+        return results
+
+    async def _get_or_create_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+        good, results = self._refs(unit)
+        if not good:
+            return results
+        found = await self._find([ref for _, _, ref in good])
+        missing = [(i, item, ref) for i, item, ref in good if ref not in found]
+        for index, item, ref in good:
+            if ref in found:
+                results.append(BulkResult(index=index, input=item, value=found[ref]))
+        created = await asyncio.gather(
+            *(self._create_one(i, item, ref) for i, item, ref in missing)
+        )
+        results.extend(created)
+        return results
+
+    async def _create_one(
+        self, index: int, item: Any, ref: TrackingRef
+    ) -> BulkResult[Any, Tracking]:
+        request = (
+            item
+            if isinstance(item, CreateTrackingRequest)
+            else CreateTrackingRequest(tracking_number=ref.tracking_number, slug=ref.slug or UNSET)
+        )
+        try:
+            tracking = await self._tracking.create_tracking(request)
+        except TrackingAlreadyExistsError:
+            # Created meanwhile, possibly by our own retried attempt: fetch it.
+            try:
+                existing = (await self._find([ref])).get(ref)
+            except Exception as exc:
+                return BulkResult(index=index, input=item, error=exc)
+            if existing is None:
+                return BulkResult(index=index, input=item, error=_not_found(ref))
+            return BulkResult(index=index, input=item, value=existing)
+        except Exception as exc:
+            return BulkResult(index=index, input=item, error=exc)
+        return BulkResult(index=index, input=item, value=tracking, created=True)
+
+    async def _create_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+        good, results = self._refs(unit)
+        for index, item, ref in good:
+            results.append(await self._create_one(index, item, ref))
+        return results
+
+    async def _get_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+        ((index, tracking_id),) = unit
+        tracking = await self._tracking.get_tracking_by_id(tracking_id)
+        return [BulkResult(index=index, input=tracking_id, value=tracking)]
+
+    async def _detect_unit(self, unit: Unit) -> list[BulkResult[Any, DetectCourierResponseData]]:
+        ((index, number),) = unit
+        ref = _ref(number)
+        data = await self._tracking.detect_courier(
+            DetectCourierRequest(tracking_number=ref.tracking_number)
+        )
+        return [BulkResult(index=index, input=number, value=data)]

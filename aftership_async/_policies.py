@@ -1,0 +1,196 @@
+"""Request policies around the wire: retries with backoff, rate limits, a concurrency cap.
+
+They sit in :meth:`Transport.request <aftership_async._transport.Transport.request>`
+and know nothing about specific operations: the retry policy looks at the
+error and the response headers, the limiter at the endpoint key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+import attrs
+
+from ._errors import (
+    AfterShipError,
+    APIConnectionError,
+    APIError,
+    InternalServerError,
+    RateLimitError,
+)
+
+__all__ = ["RateLimiter", "RetryPolicy"]
+
+#: Methods that may be resent blindly; a POST is resent only when it surely failed.
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When and how long to wait before resending a failed request.
+
+    Retried: 429 and 5xx answers, Shipping errors the server marks retryable
+    (``meta.retryable`` or code 4101), timeouts and dropped connections.
+    A wait honours ``Retry-After`` and ``X-RateLimit-Reset`` when the server
+    sends them, else grows exponentially with jitter. ``max_attempts`` counts
+    the first try; ``deadline`` bounds the whole call, waits included.
+
+    A POST is retried after a 429 (nothing was done) and after a 5xx, a
+    timeout or a dropped connection (the server may have acted: for
+    ``create_tracking`` the retry then answers 4003, which the bulk helpers
+    treat as "already created" and resolve to the existing tracking).
+    """
+
+    max_attempts: int = 4
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    deadline: float = 60.0
+    retry_post: bool = True
+
+    def delay(
+        self, error: AfterShipError, attempt: int, method: str, rng: random.Random
+    ) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None to give up."""
+        if attempt >= self.max_attempts or not _retryable(error, method, self.retry_post):
+            return None
+        hinted = _server_hint(error)
+        if hinted is not None:
+            return hinted
+        ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
+        return ceiling * (0.5 + rng.random() / 2)  # "equal jitter": never a zero wait
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def _retryable(error: AfterShipError, method: str, retry_post: bool) -> bool:
+    if isinstance(error, RateLimitError):
+        return True
+    if method not in IDEMPOTENT and not retry_post:
+        return False
+    if isinstance(error, APIConnectionError):
+        return True
+    if isinstance(error, APIError):
+        if error.retryable is not None:
+            return error.retryable
+        return isinstance(error, InternalServerError) and (
+            error.status_code >= 500 or error.code == 4101
+        )
+    return False
+
+
+def _server_hint(error: AfterShipError) -> float | None:
+    if not isinstance(error, APIError):
+        return None
+    headers = error.headers
+    retry_after = headers.get("retry-after") or headers.get("Retry-After")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    if error.status_code == 429:
+        reset = _header_float(headers, "x-ratelimit-reset")
+        if reset is not None:
+            # A Unix time in seconds; the window ends at the next whole second.
+            return max(0.05, reset - time.time())
+    return None
+
+
+def _header_float(headers: Mapping[str, str], name: str) -> float | None:
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+RateLimitSetting = Literal["documented"] | float | Mapping[str, float] | None
+
+
+class _Bucket:
+    """Evenly spaced permits: ``rate`` per second, no bursts.
+
+    AfterShip counts requests in fixed one-second windows; a bucket that could
+    burst ``rate`` requests at the end of one window and ``rate`` more at the
+    start of the next would trip it. One token of capacity keeps any window
+    at ``rate``.
+    """
+
+    __slots__ = ("blocked_until", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = 1.0
+        self.stamp = time.monotonic()
+        self.blocked_until = 0.0
+
+    def reserve(self, now: float) -> float:
+        """Take a token; return how long the caller must wait for it."""
+        self.tokens = min(1.0, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= 1.0
+        wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+        return max(wait, self.blocked_until - now)
+
+
+class RateLimiter:
+    """Client-side limits per endpoint, tuned by the server's ``X-RateLimit-*`` headers.
+
+    ``setting``: ``"documented"`` uses each endpoint's documented limit (from
+    the spec), a number applies that many requests/second to every endpoint,
+    a mapping sets limits by endpoint key (``"GET /trackings/{id}"``; others
+    documented), ``None`` turns limiting off. When a response says
+    ``X-RateLimit-Remaining: 0``, the endpoint waits until ``X-RateLimit-Reset``;
+    a different ``X-RateLimit-Limit`` replaces the configured rate.
+    """
+
+    def __init__(self, setting: RateLimitSetting = "documented") -> None:
+        self.setting = setting
+        self._buckets: dict[str, _Bucket] = {}
+        self.waited = 0.0
+
+    def _rate(self, endpoint: str, documented: float) -> float | None:
+        setting = self.setting
+        if setting is None:
+            return None
+        if setting == "documented":
+            return documented
+        if isinstance(setting, Mapping):
+            return float(setting.get(endpoint, documented))
+        return float(setting)
+
+    async def acquire(self, key: str, endpoint: str, documented: float) -> None:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            rate = self._rate(endpoint, documented)
+            if rate is None or rate <= 0:
+                return
+            bucket = self._buckets[key] = _Bucket(rate)
+        wait = bucket.reserve(time.monotonic())
+        if wait > 0:
+            self.waited += wait
+            await asyncio.sleep(wait)
+
+    def observe(self, key: str, headers: Mapping[str, str]) -> None:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return
+        limit = _header_float(headers, "x-ratelimit-limit")
+        if limit and limit > 0 and limit != bucket.rate:
+            bucket.rate = limit
+        remaining = _header_float(headers, "x-ratelimit-remaining")
+        reset = _header_float(headers, "x-ratelimit-reset")
+        if remaining is not None and remaining <= 0 and reset is not None:
+            until = time.monotonic() + max(0.0, min(reset - time.time(), 60.0))
+            bucket.blocked_until = max(bucket.blocked_until, until)

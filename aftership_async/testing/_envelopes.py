@@ -1,0 +1,216 @@
+"""Each API's ``{"meta": ..., "data": ...}`` envelope, for successes and failures.
+
+The three APIs disagree on how errors look, and a client is only tested if
+the fake disagrees the same way:
+
+* Tracking: real HTTP statuses, ``meta.code`` is the status or a 4xxx
+  sub-code (4003, 4004, ...), ``meta.type`` names the class of error.
+* Shipping: business errors are **HTTP 200** with ``meta.code`` >= 3000 and
+  ``meta.details``; only 401/429/5xx use real statuses. ``meta.retryable``.
+* Returns: real statuses with 5-digit codes (40400, 40900, 42200, ...),
+  ``meta.type`` and ``meta.errors[{path, info}]``; ``data`` is null.
+
+Handlers raise :class:`Failure` built by the helpers below; the server turns
+it into bytes with :func:`render_failure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "Failure",
+    "bad_request",
+    "conflict",
+    "invalid_json",
+    "not_found",
+    "rate_limited",
+    "render_failure",
+    "render_success",
+    "route_not_found",
+    "server_error",
+    "unauthorized",
+    "validation_failed",
+]
+
+_TRACKING_TYPES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    429: "TooManyRequests",
+}
+
+_RETURNS_TYPES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    404: "NotFound",
+    409: "Conflict",
+    422: "UnprocessableEntity",
+    429: "TooManyRequests",
+}
+
+_RETURNS_SUCCESS = {
+    200: (20000, "OK", "The request was successfully processed by AfterShip."),
+    201: (20100, "Created", "The request has been fulfilled and resulted in a new resource."),
+    202: (20200, "Accepted", "The request has been accepted for processing."),
+}
+
+
+class Failure(Exception):
+    """An error answer, already in the terms of one API.
+
+    ``status`` is the HTTP status (200 for Shipping business errors), ``code``
+    the ``meta.code``; ``problems`` are ``(path, info)`` pairs sent as
+    Shipping's ``details`` or Returns' ``errors``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        *,
+        type: str | None = None,
+        problems: Sequence[tuple[str, str]] = (),
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.type = type
+        self.problems = list(problems)
+        self.retryable = retryable
+
+
+def render_success(api: str, status: int, data: Any) -> dict[str, Any]:
+    """The body of a successful answer."""
+    if api == "shipping":
+        return {"meta": {"code": 200, "message": "OK", "details": []}, "data": data}
+    if api == "returns":
+        code, kind, message = _RETURNS_SUCCESS.get(status, _RETURNS_SUCCESS[200])
+        return {"meta": {"code": code, "type": kind, "message": message}, "data": data}
+    return {"meta": {"code": status}, "data": data}
+
+
+def render_failure(api: str | None, failure: Failure) -> dict[str, Any]:
+    """The body of an error answer."""
+    problems = [{"path": path, "info": info} for path, info in failure.problems]
+    if api == "shipping":
+        meta: dict[str, Any] = {
+            "code": failure.code,
+            "message": failure.message,
+            "details": problems,
+            "retryable": failure.retryable,
+        }
+        return {"meta": meta, "data": {}}
+    if api == "returns":
+        meta = {
+            "code": failure.code,
+            "type": failure.type or _RETURNS_TYPES.get(failure.status, "InternalError"),
+            "message": failure.message,
+        }
+        if problems:
+            meta["errors"] = problems
+        return {"meta": meta, "data": None}
+    if api == "tracking":
+        meta = {
+            "code": failure.code,
+            "message": failure.message,
+            "type": failure.type or _TRACKING_TYPES.get(failure.status, "InternalError"),
+        }
+        return {"meta": meta, "data": {}}
+    return {"meta": {"code": failure.code, "message": failure.message}, "data": None}
+
+
+def _describe(problems: Sequence[tuple[str, str]]) -> str:
+    return "; ".join(info for _, info in problems)
+
+
+def validation_failed(api: str, problems: Sequence[tuple[str, str]]) -> Failure:
+    """The request does not match the spec: each API's validation error."""
+    if api == "shipping":
+        return Failure(200, 4104, "The request was invalid or cannot be otherwise served.",
+                       problems=problems)  # fmt: skip
+    if api == "returns":
+        return Failure(422, 42200, "Unprocessable entity", problems=problems)
+    missing = [p for p in problems if p[1].endswith("is a required field")]
+    if missing:
+        code = 4007 if missing[0][0] == "tracking_number" else 4009
+        return Failure(400, code, f"Required field missing: {_describe(missing)}")
+    return Failure(400, 4008, f"Invalid value: {_describe(problems)}")
+
+
+def invalid_json(api: str) -> Failure:
+    """The body is not JSON."""
+    if api == "shipping":
+        return Failure(200, 4109, "Invalid JSON", problems=[("body", "body is not valid JSON")])
+    if api == "returns":
+        return Failure(422, 42200, "Unprocessable entity",
+                       problems=[("body", "body is not valid JSON")])  # fmt: skip
+    return Failure(400, 4001, "Invalid JSON data.")
+
+
+def bad_request(api: str, message: str, code: int | None = None) -> Failure:
+    """A business rule refused the request (not a schema violation)."""
+    if api == "shipping":
+        return Failure(200, code or 4104, message)
+    if api == "returns":
+        return Failure(422 if code and code >= 42000 else 400, code or 40000, message)
+    return Failure(400, code or 400, message)
+
+
+def not_found(api: str, message: str, code: int | None = None) -> Failure:
+    """An id that does not exist."""
+    if api == "shipping":
+        return Failure(200, code or 4153, message)
+    if api == "returns":
+        return Failure(404, code or 40400, message)
+    return Failure(404, code or 4004, message)
+
+
+def conflict(api: str, message: str) -> Failure:
+    """The resource's state does not allow this (Returns' status transitions)."""
+    if api == "returns":
+        return Failure(409, 40900, message)
+    if api == "shipping":
+        return Failure(200, 4104, message)
+    return Failure(409, 409, message)
+
+
+def route_not_found(api: str | None) -> Failure:
+    """A path that no operation serves."""
+    if api == "returns":
+        return Failure(404, 40400, "The requested resource does not exist.")
+    return Failure(404, 404, "The URI requested is invalid or the resource does not exist.")
+
+
+def unauthorized(api: str | None) -> Failure:
+    """Missing or wrong ``as-api-key``."""
+    message = "Invalid API key."
+    if api == "returns":
+        return Failure(401, 40100, message)
+    return Failure(401, 401, message)
+
+
+def rate_limited(api: str | None) -> Failure:
+    """Over the per-endpoint limit."""
+    message = "You have exceeded the API call rate limit. Please retry again at X-RateLimit-Reset."
+    if api == "returns":
+        return Failure(429, 42900, "Too many requests")
+    return Failure(429, 429, message, retryable=True)
+
+
+def server_error(api: str | None, status: int) -> Failure:
+    """A 5xx answer."""
+    message = {
+        500: "Something went wrong on AfterShip's end.",
+        503: "Service temporarily unavailable.",
+        504: "Gateway timeout.",
+    }.get(status, "Server error.")
+    if api == "returns":
+        return Failure(status, status * 100, message, type="InternalError")
+    return Failure(status, status, message, type="InternalError", retryable=True)

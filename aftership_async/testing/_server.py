@@ -1,0 +1,385 @@
+"""``FakeAfterShip``: the aiohttp application serving all three APIs on one port.
+
+One catch-all route does what AfterShip's gateway does, in this order:
+
+1. find the API by path prefix (``/tracking/2025-01``, ``/postmen/v3``,
+   ``/returns/2026-07``) and the operation in its spec;
+2. check ``as-api-key`` (401 envelope);
+3. unknown path → that API's 404 envelope;
+4. draw the fault for this request (always, so faults depend only on the
+   order of requests), then count it against the rate limit (429);
+5. wait the configured latency;
+6. inject the fault, if any;
+7. validate parameters and body against the spec, run the handler, wrap
+   ``data`` in the API's envelope.
+
+It imports the generated specs but never the client's transport: the fake
+must not share the client's bugs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from . import _returns, _shipping, _tracking
+from ._content import sample
+from ._envelopes import (
+    Failure,
+    invalid_json,
+    rate_limited,
+    render_failure,
+    render_success,
+    route_not_found,
+    server_error,
+    unauthorized,
+    validation_failed,
+)
+from ._faults import BAD_GATEWAY_HTML, FAULT_KINDS, FaultPlan
+from ._ratelimit import RateDecision, RateLimiter, RateLimitSetting
+from ._spec import ApiSpec, Operation, load_specs
+from ._state import Call, FakeStats, Handler, State
+from ._validate import check_body, parse_params
+
+__all__ = ["FakeAfterShip"]
+
+logger = logging.getLogger("aftership_async.testing")
+
+_HANDLERS: dict[str, dict[str, Handler]] = {
+    "tracking": _tracking.HANDLERS,
+    "shipping": _shipping.HANDLERS,
+    "returns": _returns.HANDLERS,
+}
+
+
+def _generic(call: Call) -> Any:
+    """Spec-valid data for an operation without bespoke behaviour."""
+    return sample(call.spec, call.op.data_schema, call.op.operation_id)
+
+
+class FakeAfterShip:
+    """An in-memory, stateful fake of the AfterShip Tracking, Shipping and Returns APIs.
+
+    Point the real client at it: ``AfterShip(api_key="k", base_url=fake.url)``.
+    Use it as ``async with FakeAfterShip() as fake:`` or ``await fake.start()``
+    / ``await fake.close()``; ``fake.app`` can also be mounted with aiohttp's
+    test utilities.
+
+    Args:
+        host, port: where to listen; port 0 picks a free port.
+        api_key: None accepts any non-empty ``as-api-key``; a string accepts only it.
+        latency: seconds before each answer; a ``(low, high)`` tuple is uniform random.
+        rate_limits: None (off, and no rate-limit headers), ``"documented"``
+            (Tracking's per-endpoint table, 10/s for Shipping and Returns),
+            one rate for every endpoint, or a mapping ``"GET /trackings/{id}"``
+            (or ``"tracking GET /couriers"``, or an operationId) -> rate, the
+            other endpoints documented.
+        fault_rate: probability that a request is answered by a fault.
+        faults: the fault kinds to draw from (see :data:`FAULT_KINDS`).
+        slow_seconds: how long a ``"slow"`` fault stalls.
+        seed: makes content, ids and the fault sequence deterministic.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_key: str | None = None,
+        latency: float | tuple[float, float] = 0.0,
+        rate_limits: RateLimitSetting = None,
+        fault_rate: float = 0.0,
+        faults: Iterable[str] = FAULT_KINDS,
+        slow_seconds: float = 30.0,
+        seed: int = 0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.api_key = api_key
+        self.latency = latency
+        self.slow_seconds = slow_seconds
+        self.seed = seed
+        self.stats = FakeStats()
+        self._state = State(seed, self.stats)
+        self._faults = FaultPlan(fault_rate, faults, seed)
+        self._limiter = RateLimiter(rate_limits) if rate_limits is not None else None
+        self._latency_random = random.Random(f"{seed}:latency")
+        self._specs = load_specs()
+        self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
+        self._request_counter = 0
+        self.app = web.Application(client_max_size=16 * 1024 * 1024)
+        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self.url = ""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> str:
+        """Start listening; returns :attr:`url`."""
+        if self._runner is not None:
+            return self.url
+        self._closing = asyncio.Event()
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self._runner = runner
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        port = sockets[0].getsockname()[1] if sockets else self.port
+        self.port = port
+        self.url = f"http://{self.host}:{port}"
+        return self.url
+
+    async def close(self) -> None:
+        """Stop listening; stalled ("slow") answers are released first."""
+        self._closing.set()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeAfterShip:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<FakeAfterShip {self.url or 'not started'}>"
+
+    @property
+    def fault_rate(self) -> float:
+        """The probability of a fault; settable, e.g. to stop faults half-way through a test."""
+        return self._faults.rate
+
+    @fault_rate.setter
+    def fault_rate(self, rate: float) -> None:
+        self._faults.set_rate(rate)
+
+    # ------------------------------------------------------------------ store access
+
+    @property
+    def trackings(self) -> dict[str, dict[str, Any]]:
+        """The stored trackings by id (live; JSON as the API returns it)."""
+        return self._state.trackings.items
+
+    @property
+    def state(self) -> State:
+        """Every store (labels, returns, ...), for assertions beyond trackings."""
+        return self._state
+
+    def add_trackings(self, numbers: Sequence[str], slug: str | None = None) -> list[str]:
+        """Preload trackings (courier detected unless ``slug``); returns their ids.
+
+        Numbers that already exist are not duplicated: their existing id is returned.
+        """
+        ids = []
+        now = dt.datetime.now(dt.UTC)
+        for number in numbers:
+            request: dict[str, Any] = {"tracking_number": number}
+            if slug:
+                request["slug"] = slug
+            try:
+                ids.append(_tracking.create_tracking_record(self._state, request, now)["id"])
+            except Failure as failure:
+                existing = self._existing_tracking(number, slug)
+                if failure.code != 4003 or existing is None:
+                    raise ValueError(f"cannot add tracking {number!r}: {failure.message}") from None
+                ids.append(existing)
+        return ids
+
+    def _existing_tracking(self, number: str, slug: str | None) -> str | None:
+        for (stored_number, stored_slug), tracking_id in self._state.tracking_keys.items():
+            if stored_number == number and (slug is None or slug == stored_slug):
+                return tracking_id
+        return None
+
+    # ------------------------------------------------------------------ request path
+
+    def _find_api(self, path: str) -> tuple[ApiSpec | None, str]:
+        for spec in self._specs.values():
+            if path == spec.prefix or path.startswith(spec.prefix + "/"):
+                return spec, path[len(spec.prefix) :] or "/"
+        return None, path
+
+    def _respond(
+        self,
+        status: int,
+        body: bytes,
+        headers: Mapping[str, str],
+        content_type: str = "application/json",
+    ) -> web.Response:
+        self.stats.statuses[status] += 1
+        self._request_counter += 1
+        all_headers = {"X-Request-Id": f"fake-{self.seed}-{self._request_counter}", **headers}
+        return web.Response(
+            status=status,
+            body=body,
+            headers=all_headers,
+            content_type=content_type,
+            charset="utf-8" if content_type == "application/json" else None,
+        )
+
+    def _json(self, status: int, payload: Any, headers: Mapping[str, str]) -> web.Response:
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return self._respond(status, body, headers)
+
+    def _fail(self, api: str | None, failure: Failure, headers: Mapping[str, str]) -> web.Response:
+        return self._json(failure.status, render_failure(api, failure), headers)
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        raw_path = request.rel_url.raw_path
+        spec, rest = self._find_api(raw_path)
+        if spec is None:
+            return self._fail(None, route_not_found(None), {})
+        headers: dict[str, str] = {}
+        if spec.name == "tracking":
+            headers["as-api-version"] = spec.version
+        key = request.headers.get("as-api-key", "").strip()
+        if not key or (self.api_key is not None and key != self.api_key):
+            return self._fail(spec.name, unauthorized(spec.name), headers)
+        segments = [unquote(s) for s in rest.split("/")]
+        if any("/" in s for s in segments):
+            return self._fail(spec.name, route_not_found(spec.name), headers)
+        found = spec.match(request.method, rest)
+        if found is None:
+            return self._fail(spec.name, route_not_found(spec.name), headers)
+        op, path_params = found
+        path_params = {k: unquote(v) for k, v in path_params.items()}
+        self.stats.requests[op.operation_id] += 1
+
+        fault = self._faults.draw()
+        decision: RateDecision | None = None
+        if self._limiter is not None:
+            decision = self._limiter.hit(key, op)
+            headers.update(decision.headers(time.time()))
+            if not decision.allowed:
+                self.stats.rate_limited += 1
+                return self._fail(spec.name, rate_limited(spec.name), headers)
+
+        await self._sleep(self._latency_seconds())
+        if fault is not None:
+            self.stats.faults[fault] += 1
+            if not (fault == "drop" and op.is_create):
+                return await self._fault(fault, request, spec, op, key, headers)
+
+        response = await self._handle(request, spec, op, path_params, headers)
+        if fault == "drop":  # a create that happened, and an answer that never arrives
+            self.stats.statuses[response.status] -= 1
+            self.stats.statuses += Counter()  # drop the zero count
+            self._drop(request)
+        return response
+
+    async def _handle(
+        self,
+        request: web.Request,
+        spec: ApiSpec,
+        op: Operation,
+        path_params: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> web.Response:
+        params, problems = parse_params(spec, op, path_params, request.query)
+        body: Any = None
+        if op.body_schema is not None:
+            raw = await request.read()
+            try:
+                body = json.loads(raw) if raw.strip() else None
+            except (ValueError, UnicodeDecodeError):
+                return self._fail(spec.name, invalid_json(spec.name), headers)
+            problems += check_body(spec, op, body)
+        if problems:
+            return self._fail(spec.name, validation_failed(spec.name, problems), headers)
+        handler = _HANDLERS[spec.name].get(op.operation_id, _generic)
+        call = Call(
+            spec=spec,
+            op=op,
+            params=params,
+            body=body,
+            state=self._state,
+            now=dt.datetime.now(dt.UTC),
+        )
+        try:
+            data = handler(call)
+        except Failure as failure:
+            return self._fail(spec.name, failure, headers)
+        except Exception:  # a bug in the fake: answer like a server would, and say why
+            logger.exception("fake AfterShip handler %s failed", op.operation_id)
+            return self._fail(spec.name, server_error(spec.name, 500), headers)
+        return self._json(op.status, render_success(spec.name, op.status, data), headers)
+
+    # ------------------------------------------------------------------ latency and faults
+
+    def _latency_seconds(self) -> float:
+        if isinstance(self.latency, tuple):
+            low, high = self.latency
+            return self._latency_random.uniform(low, high)
+        return float(self.latency)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake up at once when the server is closing."""
+        if seconds <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), timeout=seconds)
+
+    def _drop(self, request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None:
+            transport.close()
+
+    async def _fault(
+        self,
+        fault: str,
+        request: web.Request,
+        spec: ApiSpec,
+        op: Operation,
+        key: str,
+        headers: dict[str, str],
+    ) -> web.Response:
+        api = spec.name
+        if fault == "429":
+            if self._limiter is not None:
+                exhausted = self._limiter.exhausted(key, op)
+            else:
+                exhausted = RateDecision(
+                    allowed=False, limit=int(op.rate_limit), remaining=0, reset=int(time.time()) + 1
+                )
+            headers.update(exhausted.headers(time.time()))
+            return self._fail(api, rate_limited(api), headers)
+        if fault in ("500", "503"):
+            return self._fail(api, server_error(api, int(fault)), headers)
+        if fault == "502_html":
+            return self._respond(502, BAD_GATEWAY_HTML, headers, content_type="text/html")
+        if fault == "drop":
+            self._drop(request)
+            return web.Response(status=500)  # never reaches the client
+        if fault == "slow":
+            await self._sleep(self.slow_seconds)
+            return self._fail(api, server_error(api, 504), headers)
+        success = json.dumps(
+            render_success(api, op.status, sample(spec, op.data_schema, op.operation_id))
+        ).encode()
+        if fault == "truncated":
+            return self._respond(op.status, success[: max(1, len(success) // 2)], headers)
+        # malformed: JSON-looking, but not JSON
+        return self._respond(op.status, b"{'meta': {'code': 200}, 'data': " + success[:40], headers)

@@ -1,0 +1,182 @@
+"""The three shipped OpenAPI documents, turned into routable operations.
+
+The fake reads the same resolved JSON specs the client was generated from
+(``aftership_async_generated/specs/<api>.json``), so a new operation or
+field in the spec is routed, validated and sampled without touching the
+fake. PyYAML is not a runtime dependency, hence the JSON copies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+__all__ = ["APIS", "ApiSpec", "Operation", "Param", "load_specs"]
+
+APIS = ("tracking", "shipping", "returns")
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@attrs.frozen
+class Param:
+    """One path or query parameter of an operation."""
+
+    name: str
+    location: str
+    required: bool
+    schema: Mapping[str, Any]
+
+
+@attrs.frozen
+class Operation:
+    """One operation: where it lives, what it takes and what it answers."""
+
+    api: str
+    operation_id: str
+    method: str
+    path: str
+    params: tuple[Param, ...]
+    body_schema: Mapping[str, Any] | None
+    data_schema: Mapping[str, Any]
+    status: int
+    rate_limit: float
+    regex: re.Pattern[str] = attrs.field(eq=False, repr=False)
+    literal_segments: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint key used by rate limits: ``"GET /trackings/{id}"``."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def is_create(self) -> bool:
+        """A POST that makes a new resource (the ambiguous-failure case for "drop")."""
+        return self.method == "POST" and self.operation_id.startswith("create_")
+
+
+@attrs.frozen
+class ApiSpec:
+    """One API: its URL prefix, envelope and operations."""
+
+    name: str
+    version: str
+    prefix: str
+    default_rate_limit: float
+    document: Mapping[str, Any] = attrs.field(eq=False, repr=False)
+    operations: tuple[Operation, ...] = attrs.field(eq=False, repr=False)
+
+    def schema(self, name: str) -> Mapping[str, Any]:
+        """A component schema by name."""
+        result: Mapping[str, Any] = self.document["components"]["schemas"][name]
+        return result
+
+    def resolve(self, node: Any) -> Any:
+        """Follow ``$ref`` until a concrete node is reached."""
+        while isinstance(node, Mapping) and "$ref" in node:
+            target: Any = self.document
+            for part in str(node["$ref"])[2:].split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+        """The operation for a method and a path relative to :attr:`prefix`."""
+        for op in self.operations:
+            if op.method != method:
+                continue
+            found = op.regex.fullmatch(path)
+            if found is not None:
+                return op, found.groupdict()
+        return None
+
+    def operation(self, operation_id: str) -> Operation:
+        """An operation by its ``operationId``."""
+        for op in self.operations:
+            if op.operation_id == operation_id:
+                return op
+        raise KeyError(operation_id)
+
+
+def _template_regex(path: str) -> tuple[re.Pattern[str], int]:
+    parts = []
+    literals = 0
+    for segment in path.strip("/").split("/"):
+        if segment.startswith("{") and segment.endswith("}"):
+            parts.append(f"(?P<{segment[1:-1]}>[^/]+)")
+        else:
+            parts.append(re.escape(segment))
+            literals += 1
+    return re.compile("/" + "/".join(parts)), literals
+
+
+def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
+    info = document["x-aftership"]
+    default_limit = float(info.get("default-rate-limit", 10))
+    spec = ApiSpec(
+        name=name,
+        version=str(info["version"]),
+        prefix=urlsplit(document["servers"][0]["url"]).path.rstrip("/"),
+        default_rate_limit=default_limit,
+        document=document,
+        operations=(),
+    )
+    operations: list[Operation] = []
+    for path, item in document["paths"].items():
+        shared = [spec.resolve(p) for p in item.get("parameters", [])]
+        for method in _METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            own = [spec.resolve(p) for p in op.get("parameters", [])]
+            merged = {(p["in"], p["name"]): p for p in [*shared, *own]}
+            params = tuple(
+                Param(
+                    name=p["name"],
+                    location=p["in"],
+                    required=bool(p.get("required", False)),
+                    schema=p.get("schema", {}),
+                )
+                for p in merged.values()
+            )
+            body = None
+            if "requestBody" in op:
+                body = spec.resolve(op["requestBody"])["content"]["application/json"]["schema"]
+            (status,) = [code for code in op["responses"] if str(code).startswith("2")]
+            envelope = spec.resolve(op["responses"][status])["content"]["application/json"]
+            regex, literals = _template_regex(path)
+            operations.append(
+                Operation(
+                    api=name,
+                    operation_id=op["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    params=params,
+                    body_schema=body,
+                    data_schema=envelope["schema"]["properties"]["data"],
+                    status=int(status),
+                    rate_limit=float(op.get("x-rate-limit", default_limit)),
+                    regex=regex,
+                    literal_segments=literals,
+                )
+            )
+    # Literal segments win over parameters (``/couriers/all`` before ``/couriers/{x}``).
+    operations.sort(key=lambda o: -o.literal_segments)
+    return attrs.evolve(spec, operations=tuple(operations))
+
+
+@cache
+def load_specs() -> Mapping[str, ApiSpec]:
+    """The three API specs, read once from the generated package's data files."""
+    root = resources.files("aftership_async_generated").joinpath("specs")
+    specs: dict[str, ApiSpec] = {}
+    for name in APIS:
+        document = json.loads(root.joinpath(f"{name}.json").read_text(encoding="utf-8"))
+        specs[name] = _build(name, document)
+    return specs

@@ -1,0 +1,153 @@
+"""Bulk tracking against the fake server: nothing lost, nothing duplicated, bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import tracemalloc
+from collections.abc import Iterator
+
+from aftership_async import (
+    AfterShip,
+    BulkStats,
+    CreateTrackingRequest,
+    InvalidRequestError,
+    NotFoundError,
+    RetryPolicy,
+    TrackingRef,
+)
+from aftership_async.testing import FakeAfterShip
+
+RETRY = RetryPolicy(max_attempts=6, backoff=0.01, max_backoff=0.05, deadline=20)
+
+
+def numbers(n: int, prefix: str = "1Z") -> list[str]:
+    return [f"{prefix}{i:016d}" for i in range(n)]
+
+
+async def test_lookup_finds_existing_and_reports_missing_and_bad_input() -> None:
+    async with FakeAfterShip() as fake:
+        fake.add_trackings(numbers(120))
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=None) as client:
+            items: list[str | TrackingRef] = [*numbers(130), "", "a,b"]
+            results = await client.bulk.lookup(items).collect()
+    assert [r.index for r in results] == list(range(132))
+    assert all(
+        r.ok and r.value is not None and r.value.tracking_number == items[r.index]
+        for r in results[:120]
+    )
+    assert all(isinstance(r.error, NotFoundError) for r in results[120:130])
+    assert all(isinstance(r.error, InvalidRequestError) for r in results[130:])
+    # 130 valid numbers in chunks of 50: three list requests, not 130 lookups
+    assert fake.stats.requests["get_trackings"] == 3
+
+
+async def test_get_or_create_creates_only_what_is_missing() -> None:
+    async with FakeAfterShip() as fake:
+        fake.add_trackings(numbers(60))
+        preloaded = fake.stats.created["tracking"]
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=None) as client:
+            run = client.bulk.get_or_create(numbers(100))
+            results = [r async for r in run]
+    assert len(results) == 100 and all(r.ok for r in results)
+    assert sum(r.created for r in results) == 40 == run.stats.created
+    assert fake.stats.created["tracking"] - preloaded == 40
+    assert len(fake.trackings) == 100
+
+
+async def test_zero_429s_when_the_limiter_knows_the_limit() -> None:
+    async with FakeAfterShip(rate_limits=40.0) as fake:
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=40.0) as client:
+            requests = [CreateTrackingRequest(tracking_number=n) for n in numbers(60, "JJD")]
+            results = await client.bulk.create(requests, concurrency=20).collect()
+    assert all(r.ok and r.created for r in results)
+    assert fake.stats.rate_limited == 0 and fake.stats.statuses[429] == 0
+    assert client.stats.rate_limited == 0
+
+
+async def test_with_faults_every_item_is_accounted_for_once_and_nothing_is_created_twice() -> None:
+    faults = ("429", "500", "502_html", "503", "drop", "truncated", "malformed")
+    async with FakeAfterShip(fault_rate=0.1, faults=faults, seed=11) as fake:
+        fake.add_trackings(numbers(150))
+        preloaded = fake.stats.created["tracking"]
+        async with AfterShip(
+            api_key="k", base_url=fake.url, rate_limit=None, retry=RETRY, timeout=5
+        ) as client:
+            items = numbers(300)
+            results = await client.bulk.get_or_create(items, concurrency=16).collect()
+    assert sum(fake.stats.faults.values()) > 0
+    assert [r.index for r in results] == list(range(300))
+    ok = [r for r in results if r.ok]
+    assert len(ok) + sum(1 for r in results if not r.ok) == 300
+    assert len(ok) >= 295  # retries absorb the faults; any rest are typed errors, never lost
+    # Each OK result is the tracking of its own input; no number was created twice.
+    assert all(r.value is not None and r.value.tracking_number == items[r.index] for r in ok)
+    stored = [t["tracking_number"] for t in fake.trackings.values()]
+    assert len(stored) == len(set(stored))
+    assert fake.stats.created["tracking"] - preloaded == len(fake.trackings) - 150 <= 150
+    assert client.stats.retries > 0
+
+
+async def test_cancellation_leaves_no_tasks_and_reports_progress() -> None:
+    async with FakeAfterShip(latency=0.05) as fake:
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=None) as client:
+            run = client.bulk.detect_couriers(numbers(400), concurrency=10)
+            seen: list[int] = []
+
+            async def consume() -> None:
+                async for result in run:
+                    seen.append(result.index)
+
+            before = asyncio.all_tasks()
+            task = asyncio.create_task(consume())
+            await asyncio.sleep(0.3)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            assert task.cancelled()
+            # The fake server's own handler tasks may still be winding down;
+            # none of the bulk engine's tasks may be.
+            leftover = asyncio.all_tasks() - before - {asyncio.current_task()}
+            engine = [t for t in leftover if "_guarded" in t.get_coro().__qualname__]  # type: ignore[union-attr]
+            assert not [t for t in engine if not t.done()]
+    stats = run.stats
+    assert 0 < len(seen) == stats.done < 400
+    assert stats.cancelled == stats.submitted - stats.done
+    assert stats.submitted <= len(seen) + 10  # never more than `concurrency` units read ahead
+
+
+async def test_progress_callback_sees_every_result() -> None:
+    calls: list[int] = []
+
+    def progress(stats: BulkStats) -> None:
+        calls.append(stats.done)
+
+    async with FakeAfterShip() as fake:
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=None) as client:
+            await client.bulk.lookup(numbers(75), progress=progress).collect()
+    assert calls == list(range(1, 76))
+
+
+async def test_100k_streamed_lookups_in_bounded_memory() -> None:
+    total = 100_000
+
+    def generated() -> Iterator[str]:
+        for i in range(total):
+            yield f"ZZ{i:012d}"
+
+    async with FakeAfterShip() as fake:
+        async with AfterShip(
+            api_key="k", base_url=fake.url, rate_limit=None, max_concurrency=32
+        ) as client:
+            tracemalloc.start()
+            count = 0
+            peak_at_10k = 0
+            async for result in client.bulk.lookup(generated(), concurrency=16):
+                count += 1
+                assert isinstance(result.error, NotFoundError)
+                if count == 10_000:
+                    peak_at_10k = tracemalloc.get_traced_memory()[1]
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+    assert count == total
+    # Memory does not grow with N: the peak over 100k items stays near the
+    # peak after the first 10k (an O(N) design would hold 10x as much).
+    assert peak < peak_at_10k * 1.5 + 2_000_000

@@ -1,0 +1,1 @@
+"""Tests of aftership_async.testing, the fake AfterShip server."""

@@ -180,23 +180,27 @@ async def _units(
     inputs: Iterable[Any] | AsyncIterable[Any], size: int
 ) -> AsyncGenerator[Unit, None]:
     unit: Unit = []
-    index = 0
-    if isinstance(inputs, AsyncIterable):
-        async for item in inputs:
-            unit.append((index, item))
-            index += 1
-            if len(unit) == size:
-                yield unit
-                unit = []
-    else:
-        for item in inputs:
-            unit.append((index, item))
-            index += 1
-            if len(unit) == size:
-                yield unit
-                unit = []
+    async for index, item in _enumerate(inputs):
+        unit.append((index, item))
+        if len(unit) == size:
+            yield unit
+            unit = []
     if unit:
         yield unit
+
+
+async def _enumerate(
+    inputs: Iterable[Any] | AsyncIterable[Any],
+) -> AsyncGenerator[tuple[int, Any], None]:
+    """``enumerate`` over a sync or async iterable, read lazily either way."""
+    if isinstance(inputs, AsyncIterable):
+        index = 0
+        async for item in inputs:
+            yield index, item
+            index += 1
+    else:
+        for pair in enumerate(inputs):
+            yield pair
 
 
 async def _guarded(

@@ -88,7 +88,7 @@ def _server_hint(error: AfterShipError) -> float | None:
     if not isinstance(error, APIError):
         return None
     headers = error.headers
-    retry_after = headers.get("retry-after") or headers.get("Retry-After")
+    retry_after = _header(headers, "retry-after")
     if retry_after:
         try:
             return max(0.0, float(retry_after))
@@ -105,10 +105,16 @@ def _server_hint(error: AfterShipError) -> float | None:
     return None
 
 
-def _header_float(headers: Mapping[str, str], name: str) -> float | None:
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by lower-case name, from a case-insensitive or a plain mapping."""
     value = headers.get(name)
     if value is None:
         value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
+
+
+def _header_float(headers: Mapping[str, str], name: str) -> float | None:
+    value = _header(headers, name)
     try:
         return float(value) if value is not None else None
     except ValueError:

@@ -124,22 +124,40 @@ def _header_float(headers: Mapping[str, str], name: str) -> float | None:
 RateLimitSetting = Literal["documented"] | float | Mapping[str, float] | None
 
 
-class _Bucket:
-    """Evenly spaced permits: ``rate`` per second, no bursts.
+#: Requests sent this close to the end of a second are counted in the next
+#: one, since they reach the server after its window has turned.
+WINDOW_GUARD = 0.01
 
-    AfterShip counts requests in fixed one-second windows; a bucket that could
-    burst ``rate`` requests at the end of one window and ``rate`` more at the
-    start of the next would trip it. One token of capacity keeps any window
-    at ``rate``.
+
+class _Bucket:
+    """Evenly spaced permits, and never more than ``rate`` per wall-clock second.
+
+    AfterShip counts requests in fixed one-second windows (``X-RateLimit-Reset``
+    is a Unix second). Spacing alone does not respect them: a permit whose
+    sleep wakes late slides into the next window, where the permits that
+    follow it still arrive on time. So each permit is also counted against
+    the window it will land in, and waits for the next window when full.
     """
 
-    __slots__ = ("blocked_until", "rate", "stamp", "tokens")
+    __slots__ = ("blocked_until", "count", "rate", "stamp", "tokens", "window")
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
         self.tokens = 1.0
         self.stamp = time.monotonic()
         self.blocked_until = 0.0
+        self.window = 0
+        self.count = 0
+
+    def take_in_window(self, wall: float) -> float:
+        """Count a permit in its one-second window; return a wait if the window is full."""
+        window = int(wall + WINDOW_GUARD)
+        if window != self.window:
+            self.window, self.count = window, 0
+        if self.count < max(1, int(self.rate)):
+            self.count += 1
+            return 0.0
+        return window + 1 - WINDOW_GUARD - wall
 
     def reserve(self, now: float) -> float:
         """Take a token; return how long the caller must wait for it."""
@@ -184,9 +202,13 @@ class RateLimiter:
                 return
             bucket = self._buckets[key] = _Bucket(rate)
         wait = bucket.reserve(time.monotonic())
-        if wait > 0:
-            self.waited += wait
-            await asyncio.sleep(wait)
+        while True:
+            if wait > 0:
+                self.waited += wait
+                await asyncio.sleep(wait)
+            wait = bucket.take_in_window(time.time())
+            if wait <= 0:
+                return
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
         bucket = self._buckets.get(key)

@@ -15,6 +15,7 @@ from aftership_async_generated.tracking import TrackingAPI
 from ._bulk import Bulk
 from ._errors import ConfigurationError
 from ._policies import RateLimitSetting, RetryPolicy
+from ._signing import AuthScheme
 from ._transport import DEFAULT_TIMEOUT, Transport, TransportStats
 
 __all__ = ["API_VERSIONS", "AfterShip"]
@@ -37,8 +38,14 @@ class AfterShip:
 
     Args:
         api_key: the ``as-api-key``; defaults to ``$AFTERSHIP_API_KEY``.
-        api_secret: the secret of an "AES" key: every request is then signed
-            with ``as-signature-hmac-sha256``.
+        api_secret: the secret of a signing key: every request (all three
+            APIs) is then signed, see ``auth``.
+        auth: the signature scheme, ``"aes"`` (the default when
+            ``api_secret`` is given: ``as-signature-hmac-sha256``) or
+            ``"rsa"`` (``as-signature-rsa-sha256``, RSASSA-PSS; ``api_secret``
+            is then the PEM private key, PKCS#8 or PKCS#1, and the ``rsa``
+            extra is needed: ``pip install 'aftership-async[rsa]'``). A bad
+            key raises :class:`ConfigurationError` here, before any request.
         base_url: scheme and host serving all three APIs under their real
             path prefixes (a proxy, or the fake server: ``http://127.0.0.1:8765``).
         base_urls: per-API full base URLs, e.g.
@@ -70,6 +77,7 @@ class AfterShip:
         api_key: str | None = None,
         *,
         api_secret: str | None = None,
+        auth: AuthScheme | None = None,
         base_url: str | None = None,
         base_urls: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -89,6 +97,7 @@ class AfterShip:
         self._transport = Transport(
             api_key=key,
             api_secret=api_secret,
+            auth=auth,
             base_url=base_url,
             base_urls=base_urls,
             session=session,

@@ -41,7 +41,7 @@ from ._errors import (
     RateLimitError,
 )
 from ._policies import RateLimiter, RateLimitSetting, RetryPolicy
-from ._signing import signature_headers
+from ._signing import AuthScheme, Signer, make_signer, sign_request
 from ._types import Unset
 from ._version import __version__
 
@@ -100,6 +100,13 @@ class TransportStats:
     limiter_wait: float = 0.0
 
 
+_SECRET_HEADERS = frozenset({"as-api-key", "as-signature-hmac-sha256", "as-signature-rsa-sha256"})
+
+
+def _masked_headers(headers: Mapping[str, str]) -> str:
+    return repr({k: "********" if k.lower() in _SECRET_HEADERS else v for k, v in headers.items()})
+
+
 @attrs.frozen
 class PreparedRequest:
     """A request ready for the wire; what the send seam receives."""
@@ -108,7 +115,8 @@ class PreparedRequest:
     endpoint: str
     method: str
     url: str
-    headers: Mapping[str, str]
+    #: Includes ``as-api-key`` and the signature: masked in the repr.
+    headers: Mapping[str, str] = attrs.field(repr=_masked_headers)
     body: bytes | None
     timeout: float
 
@@ -140,6 +148,32 @@ class Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("a Secret cannot be pickled")
+
+
+def _build_signer(api_secret: str | None, auth: AuthScheme | None) -> Signer | None:
+    """``None`` for plain API-key auth, else the signer of ``auth`` (default ``"aes"``)."""
+    if auth is not None and auth not in ("aes", "rsa"):
+        # The value is not echoed: a secret passed in the wrong place must not leak.
+        raise ConfigurationError("auth must be 'aes' or 'rsa'")
+    if api_secret is None or api_secret == "":
+        if auth is not None:
+            raise ConfigurationError(f"auth={auth!r} needs api_secret=...")
+        return None
+    return make_signer(api_secret, auth or "aes")
+
+
+_SEPARATORS = frozenset('"(),/:;<=>?@[\\]{}')
+
+
+def _check_header(name: str, value: object) -> None:
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise InvalidRequestError("header names and values must be strings")
+    if not name or any(ord(ch) <= 0x20 or ord(ch) >= 0x7F or ch in _SEPARATORS for ch in name):
+        raise InvalidRequestError(f"header name {name!r} is not a valid HTTP token")
+    if any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F or ord(ch) > 0xFF for ch in value):
+        raise InvalidRequestError(
+            f"header {name!r} has a value with control or non-Latin-1 characters"
+        )
 
 
 def _check_base_url(url: str, *, allow_insecure_http: bool) -> str:
@@ -217,6 +251,7 @@ class Transport:
         *,
         api_key: str,
         api_secret: str | None = None,
+        auth: AuthScheme | None = None,
         base_url: str | None = None,
         base_urls: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -236,7 +271,7 @@ class Transport:
         if max_concurrency < 1:
             raise ConfigurationError("max_concurrency must be at least 1")
         self._api_key = Secret(api_key.strip())
-        self._api_secret = Secret(api_secret) if api_secret else None
+        self._signer = _build_signer(api_secret, auth)
         self._insecure = allow_insecure_http
         self._origin = (
             _check_base_url(base_url, allow_insecure_http=allow_insecure_http) if base_url else None
@@ -316,14 +351,15 @@ class Transport:
                     "as-signature"
                 ):
                     raise InvalidRequestError(f"header {name!r} is set by the client")
+                _check_header(name, value)
                 headers[name.lower()] = value
         headers["as-api-key"] = self._api_key.get()
         if body is not None:
             headers["content-type"] = "application/json"
-        if self._api_secret is not None:
+        if self._signer is not None:
             headers.update(
-                signature_headers(
-                    secret=self._api_secret.get(),
+                sign_request(
+                    self._signer,
                     method=method,
                     body=body,
                     headers=headers,

@@ -1,7 +1,8 @@
 """aftership-async: an asyncio SDK for the AfterShip Tracking, Shipping and Returns APIs.
 
 Everything a user needs is importable from here: the :class:`AfterShip`
-client, the exceptions, ``UNSET``, and every request/response model and enum
+client, the exceptions, ``UNSET``, webhook verification (:func:`parse_webhook`),
+and every request/response model and enum
 of the three APIs (also available per API as ``aftership_async.tracking``,
 ``aftership_async.shipping`` and ``aftership_async.returns``).
 """
@@ -27,11 +28,21 @@ from ._errors import (
     RateLimitError,
     TrackingAlreadyExistsError,
     UnprocessableEntityError,
+    WebhookError,
+    WebhookPayloadError,
+    WebhookVerificationError,
 )
 from ._policies import NO_RETRY, RateLimiter, RetryPolicy
 from ._transport import RequestOptions, TransportStats
 from ._types import UNSET, OpenEnum, Unset
 from ._version import __version__
+from ._webhooks import (
+    DEFAULT_WEBHOOK_TOLERANCE,
+    WEBHOOK_SIGNATURE_HEADER,
+    parse_webhook,
+    verify_webhook_signature,
+    webhook_signature,
+)
 from .returns import *  # noqa: F403
 from .returns import __all__ as _returns
 from .shipping import *  # noqa: F403
@@ -71,7 +82,15 @@ __all__ = [
     "TrackingAlreadyExistsError",
     "UnprocessableEntityError",
     "Unset",
+    "DEFAULT_WEBHOOK_TOLERANCE",
+    "WEBHOOK_SIGNATURE_HEADER",
+    "WebhookError",
+    "WebhookPayloadError",
+    "WebhookVerificationError",
     "__version__",
+    "parse_webhook",
+    "verify_webhook_signature",
+    "webhook_signature",
     *_tracking,
     *_shipping,
     *_returns,

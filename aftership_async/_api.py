@@ -16,7 +16,7 @@ import cattrs
 from ._errors import InvalidRequestError, InvalidResponseError
 from ._transport import ApiDescription, RequestOptions, Transport
 
-__all__ = ["APIGroup"]
+__all__ = ["APIGroup", "structure_response"]
 
 T = TypeVar("T")
 
@@ -64,13 +64,27 @@ class APIGroup:
             json_body=json_body,
             options=options,
         )
-        try:
-            return self.CONVERTER.structure(data, response_type)
-        except Exception as exc:  # cattrs, enum and date parsing raise many kinds
-            raise InvalidResponseError(
-                f"{method} {path} ({self.API.name}): the response data does not match "
-                f"{getattr(response_type, '__name__', response_type)}: {_reason(exc)}"
-            ) from exc
+        return structure_response(
+            self.CONVERTER, data, response_type, context=f"{method} {path} ({self.API.name})"
+        )
+
+
+def structure_response(
+    converter: cattrs.Converter, data: Any, response_type: type[T], *, context: str
+) -> T:
+    """Decode JSON ``data`` into ``response_type``, or raise :class:`InvalidResponseError`.
+
+    The one boundary between untrusted JSON and the models: whatever the
+    converter raises on a wrong shape (missing or mistyped fields, bad dates)
+    becomes an ``InvalidResponseError`` saying what did not match.
+    """
+    try:
+        return converter.structure(data, response_type)
+    except Exception as exc:  # cattrs, enum and date parsing raise many kinds
+        raise InvalidResponseError(
+            f"{context}: the response data does not match "
+            f"{getattr(response_type, '__name__', response_type)}: {_reason(exc)}"
+        ) from exc
 
 
 def _reason(exc: BaseException) -> str:

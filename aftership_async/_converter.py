@@ -72,10 +72,19 @@ def _renames(cl: type) -> dict[str, Any]:
 
 def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], Any]:
     inner: Callable[[Any, Any], Any] = make_dict_structure_fn(cl, conv, **_renames(cl))
+    # Checked up front: cattrs would raise a bare ``KeyError('id')`` instead.
+    required = tuple(
+        a.metadata.get(JSON_NAME, a.name) for a in attrs.fields(cl) if a.default is attrs.NOTHING
+    )
 
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, dict):
             raise TypeError(f"expected a JSON object for {cl.__name__}, got {_kind(value)}")
+        missing = [name for name in required if name not in value]
+        if missing:
+            raise ValueError(
+                f"{cl.__name__} is missing required field(s) {', '.join(map(repr, missing))}"
+            )
         return inner(value, cl)
 
     return structure

@@ -30,6 +30,9 @@ __all__ = [
     "RateLimitError",
     "TrackingAlreadyExistsError",
     "UnprocessableEntityError",
+    "WebhookError",
+    "WebhookPayloadError",
+    "WebhookVerificationError",
 ]
 
 
@@ -72,6 +75,38 @@ class InvalidResponseError(AfterShipError):
         self.message = message
         self.status_code = status_code
         self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.body = body[:2048]
+
+
+class WebhookError(AfterShipError):
+    """A webhook delivery was rejected; nothing of it should be trusted or processed."""
+
+
+class WebhookVerificationError(WebhookError):
+    """The delivery is not proven to come from AfterShip, or is a stale replay.
+
+    ``reason`` says which check failed: ``"missing"`` (no ``aftership-hmac-sha256``
+    header), ``"ambiguous"`` (several different ones), ``"mismatch"`` (wrong
+    signature), ``"expired"`` (``ts`` older than the tolerance) or ``"future"``
+    (``ts`` further ahead than the tolerance). Answer it with HTTP 401.
+    The message never contains the secret or the expected signature.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+class WebhookPayloadError(WebhookError):
+    """A correctly signed body that is not a valid event (not JSON, wrong shape).
+
+    Answer it with HTTP 400. ``body`` holds at most the first 2 KiB, for diagnosis.
+    """
+
+    def __init__(self, message: str, *, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.message = message
         self.body = body[:2048]
 
 

@@ -118,3 +118,42 @@ def test_configuration_errors_do_not_echo_a_misplaced_secret() -> None:
     with pytest.raises(AfterShipError) as info:
         AfterShip(api_key=API_KEY, api_secret=AES_SECRET, auth="rsa")
     assert_no_secret(exception_text(info.value), [API_KEY, AES_SECRET])
+
+
+WEBHOOK_SECRET = "whsec-live-7e6d5c4b3a2910ff"
+
+
+def test_webhook_secret_and_expected_signatures_never_leak(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import json
+    import time
+
+    from aftership_async import (
+        AfterShipError,
+        parse_webhook,
+        verify_webhook_signature,
+        webhook_signature,
+    )
+
+    good = json.dumps({"event": "tracking_update", "ts": int(time.time())}).encode()
+    bodies = [good, b"not json", b"[]", good.replace(b"ts", b"tz")]
+    errors: list[AfterShipError] = []
+    with caplog.at_level(logging.DEBUG):
+        for body in bodies:
+            expected = webhook_signature(body, WEBHOOK_SECRET)
+            for signature in (None, "forged", expected, expected.lower()):
+                headers = {} if signature is None else {"aftership-hmac-sha256": signature}
+                try:
+                    parse_webhook(body, headers, WEBHOOK_SECRET)
+                except AfterShipError as exc:
+                    errors.append(exc)
+                try:
+                    verify_webhook_signature(body, signature, WEBHOOK_SECRET)
+                except AfterShipError as exc:
+                    errors.append(exc)
+    assert len(errors) >= 3 * len(bodies)  # every one fails somewhere (none is a full event)
+    leaks = [WEBHOOK_SECRET] + [webhook_signature(b, WEBHOOK_SECRET) for b in bodies]
+    for exc in errors:
+        assert_no_secret(exception_text(exc), leaks)
+    assert_no_secret(caplog.text, leaks)

@@ -13,6 +13,7 @@ __all__ = [
     "Tag",
     "SlugGroup",
     "MarkTrackingCompletedByIdRequestReason",
+    "WebhookEventCode",
 ]
 
 
@@ -71,3 +72,15 @@ class MarkTrackingCompletedByIdRequestReason(OpenEnum):
     DELIVERED = "DELIVERED"
     LOST = "LOST"
     RETURNED_TO_SENDER = "RETURNED_TO_SENDER"
+
+
+class WebhookEventCode(OpenEnum):
+    """Tracking webhook event code. tracking_update: the delivery status changed (Info received, In
+    transit, Out for delivery, Available for pickup, Delivered, Failed attempt, Expired,
+    Exception); edd_revise: the estimated delivery date changed; tracking_pending_time: the
+    shipment has been pending for the merchant's threshold. Open: later codes decode as unknown
+    members."""
+
+    TRACKING_UPDATE = "tracking_update"
+    EDD_REVISE = "edd_revise"
+    TRACKING_PENDING_TIME = "tracking_pending_time"

@@ -21,6 +21,7 @@ from .enums import (
     MetaType,
     SlugGroup,
     Tag,
+    WebhookEventCode,
 )
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "EstimatedDeliveryDateResponseEstimatedPickup",
     "EstimatedDeliveryDateResponse",
     "PredictBatchResponseData",
+    "TrackingWebhookEvent",
 ]
 
 
@@ -1277,3 +1279,23 @@ class PredictBatchResponseData:
 
     estimated_delivery_dates: list[EstimatedDeliveryDateResponse]
     """The predictions."""
+
+
+@attrs.define(kw_only=True)
+class TrackingWebhookEvent:
+    """A Tracking webhook delivery: what happened (`event`), to which tracking (`msg`, the full
+    Tracking object) and when (`ts`). Use `event_id` to drop duplicate deliveries: AfterShip
+    retries a delivery that did not get a 2xx answer."""
+
+    event: WebhookEventCode
+    event_id: str
+    """Unique id of this event (UUID v4); the same across retried deliveries."""
+
+    is_tracking_first_tag: bool | Unset | None = UNSET
+    """Whether this is the first update sent under the tracking's current tag (e.g. the first
+    InTransit), to notify customers of key changes only."""
+
+    msg: Tracking
+    ts: int
+    """When the event occurred, UTC Unix seconds. It is inside the signed body, and it is the
+    event's time, not the delivery's: a retried delivery carries the original ts."""

@@ -24,6 +24,7 @@ __all__ = [
     "bad_request",
     "conflict",
     "invalid_json",
+    "method_not_allowed",
     "not_found",
     "rate_limited",
     "render_failure",
@@ -39,6 +40,7 @@ _TRACKING_TYPES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "NotFound",
+    405: "MethodNotAllowed",
     409: "Conflict",
     429: "TooManyRequests",
 }
@@ -47,6 +49,7 @@ _RETURNS_TYPES = {
     400: "BadRequest",
     401: "Unauthorized",
     404: "NotFound",
+    405: "MethodNotAllowed",
     409: "Conflict",
     422: "UnprocessableEntity",
     429: "TooManyRequests",
@@ -186,6 +189,14 @@ def route_not_found(api: str | None) -> Failure:
     if api == "returns":
         return Failure(404, 40400, "The requested resource does not exist.")
     return Failure(404, 404, "The URI requested is invalid or the resource does not exist.")
+
+
+def method_not_allowed(api: str) -> Failure:
+    """A path that exists, with a method none of its operations takes."""
+    message = "The method is not allowed for the requested URL."
+    if api == "returns":
+        return Failure(405, 40500, message)
+    return Failure(405, 405, message)
 
 
 def unauthorized(api: str | None) -> Failure:

@@ -5,7 +5,8 @@ One catch-all route does what AfterShip's gateway does, in this order:
 1. find the API by path prefix (``/tracking/2025-01``, ``/postmen/v3``,
    ``/returns/2026-07``) and the operation in its spec;
 2. check ``as-api-key`` (401 envelope);
-3. unknown path → that API's 404 envelope;
+3. unknown path → that API's 404 envelope (405 and ``Allow`` for a known path
+   with a method none of its operations takes);
 4. draw the fault for this request (always, so faults depend only on the
    order of requests), then count it against the rate limit (429);
 5. wait the configured latency;
@@ -39,6 +40,7 @@ from ._content import sample
 from ._envelopes import (
     Failure,
     invalid_json,
+    method_not_allowed,
     rate_limited,
     render_failure,
     render_success,
@@ -263,6 +265,10 @@ class FakeAfterShip:
             return self._fail(spec.name, route_not_found(spec.name), headers)
         found = spec.match(request.method, rest)
         if found is None:
+            allowed = spec.methods_at(rest)
+            if allowed:
+                allow = {**headers, "Allow": ", ".join(allowed)}
+                return self._fail(spec.name, method_not_allowed(spec.name), allow)
             return self._fail(spec.name, route_not_found(spec.name), headers)
         op, path_params = found
         path_params = {k: unquote(v) for k, v in path_params.items()}

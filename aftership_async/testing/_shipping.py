@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _content as content
-from ._envelopes import Failure, bad_request, not_found
+from ._envelopes import Failure, not_found
 from ._state import Call, Collection, Handler, decode_cursor
 
 __all__ = ["HANDLERS"]
@@ -61,14 +61,13 @@ def _list(kind: str, items_key: str, filters: Mapping[str, str] = {}) -> Handler
     def handler(call: Call) -> Any:
         store: Collection = call.state.shipping[kind]
         params = call.params
-        limit = int(params.get("limit", 30))
-        if not 1 <= limit <= 200:
-            raise bad_request("shipping", "limit must be between 1 and 200.")
+        limit = int(params.get("limit", 30))  # 1..200, checked against the spec
         after = None
         if params.get("next_token"):
             after = decode_cursor(str(params["next_token"]))
             if after is None:
-                raise bad_request("shipping", "next_token is invalid.")
+                message = "next_token is invalid."
+                raise Failure(200, 4104, message, problems=[("next_token", message)])
 
         def keep(item: dict[str, Any]) -> bool:
             for param, field in filters.items():
@@ -283,7 +282,8 @@ def _create_pickup(call: Call) -> Any:
     state = call.state
     body = call.body
     if not body.get("label_ids") and not body.get("pickup_parcels"):
-        raise bad_request("shipping", "Either label_ids or pickup_parcels is required.")
+        message = "Either label_ids or pickup_parcels is required."
+        raise Failure(200, 4104, message, problems=[("label_ids", message)])
     for label_id in body.get("label_ids", []):
         if state.shipping["label"].get(label_id) is None:
             raise not_found("shipping", f"Label {label_id} not found.")

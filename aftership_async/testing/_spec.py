@@ -96,6 +96,15 @@ class ApiSpec:
                 return op, found.groupdict()
         return None
 
+    def methods_at(self, path: str) -> list[str]:
+        """The methods some operation serves at ``path`` (for 405's ``Allow``)."""
+        matching = [op for op in self.operations if op.regex.fullmatch(path)]
+        if not matching:
+            return []
+        # ``/returns/link`` is the link path only, not also ``/returns/{return_id}``.
+        best = max(op.literal_segments for op in matching)
+        return sorted({op.method for op in matching if op.literal_segments == best})
+
     def operation(self, operation_id: str) -> Operation:
         """An operation by its ``operationId``."""
         for op in self.operations:

@@ -5,7 +5,8 @@ offending field; the fake does the same from the operation's schemas so a
 client bug shows up as the API's validation error, not as silently stored
 junk. It is deliberately small (types, required, enums, bounds, lengths,
 array sizes, dates) and owned here: ``jsonschema`` is not a runtime
-dependency.
+dependency. Checking a body also turns integral floats (``2.0``) into ints
+where the schema says integer, as JSON Schema counts them as integers.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ def _is_type(value: Any, kind: str) -> bool:
         return value is None
     if kind == "boolean":
         return isinstance(value, bool)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "integer":  # JSON Schema: 2.0 is an integer too
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer()
+        )
     if kind == "number":
         return (
             isinstance(value, (int, float))
@@ -149,7 +152,17 @@ def _check_array(
     if "items" in schema:
         for index, item in enumerate(value):
             problems += check_value(spec, schema["items"], item, f"{path}[{index}]")
+            value[index] = _as_declared(spec, schema["items"], item)
     return problems
+
+
+def _as_declared(spec: ApiSpec, schema: Any, value: Any) -> Any:
+    """``2.0`` as ``2`` where the schema says integer, so handlers store what the API would."""
+    if isinstance(value, float) and value.is_integer():
+        resolved = spec.resolve(schema)
+        if isinstance(resolved, Mapping) and "integer" in _types(resolved):
+            return int(value)
+    return value
 
 
 def _check_object(
@@ -165,6 +178,7 @@ def _check_object(
     for key, item in value.items():
         if key in properties:
             problems += check_value(spec, properties[key], item, _join(path, key))
+            value[key] = _as_declared(spec, properties[key], item)
         elif isinstance(extra, Mapping):
             problems += check_value(spec, extra, item, _join(path, key))
         elif extra is False:
@@ -203,7 +217,8 @@ def parse_params(
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Path and query parameters, typed per the spec, and their problems.
 
-    Unknown query parameters are ignored, as the real APIs do.
+    Unknown query parameters are ignored, as the real APIs do, and so is an
+    empty optional one whose schema allows "" (``?cursor=`` is the first page).
     """
     values: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -217,6 +232,8 @@ def parse_params(
         if param.location == "path" and not raw.strip():
             problems.append((param.name, f"{param.name} must not be empty"))
             continue
+        if raw == "" and not param.required and not check_value(spec, param.schema, raw):
+            continue  # ``?cursor=``: an empty optional value the schema allows means "not sent"
         try:
             value = _coerce(param.schema, raw)
         except ValueError:

@@ -120,7 +120,7 @@ class ShippingAPI(APIGroup):
         Args:
             shipper_account_id: Only records of this shipper account.
             status: Only records in this status.
-            limit: Maximum number of records per page.
+            limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
             created_at_max: Only records created at or before this time (ISO 8601; default now).
             s: Partial search on tracking number or reference.
@@ -256,7 +256,7 @@ class ShippingAPI(APIGroup):
         Args:
             shipper_account_id: Only records of this shipper account.
             status: Only records in this status.
-            limit: Maximum number of records per page.
+            limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
             created_at_max: Only records created at or before this time (ISO 8601; default now).
             next_token: Cursor from the previous page's `data.next_token`.
@@ -385,7 +385,7 @@ class ShippingAPI(APIGroup):
 
         Args:
             status: Only records in this status.
-            limit: Maximum number of records per page.
+            limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
             created_at_max: Only records created at or before this time (ISO 8601; default now).
             next_token: Cursor from the previous page's `data.next_token`.
@@ -513,7 +513,7 @@ class ShippingAPI(APIGroup):
         Args:
             shipper_account_id: Only records of this shipper account.
             status: Only records in this status.
-            limit: Maximum number of records per page.
+            limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
             created_at_max: Only records created at or before this time (ISO 8601; default now).
             next_token: Cursor from the previous page's `data.next_token`.
@@ -748,7 +748,7 @@ class ShippingAPI(APIGroup):
 
         Args:
             status: Only records in this status.
-            limit: Maximum number of records per page.
+            limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
             created_at_max: Only records created at or before this time (ISO 8601; default now).
             next_token: Cursor from the previous page's `data.next_token`.
@@ -873,7 +873,7 @@ class ShippingAPI(APIGroup):
 
         Args:
             status: Only records in this status.
-            limit: Maximum number of records per page.
+            limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
             created_at_max: Only records created at or before this time (ISO 8601; default now).
             next_token: Cursor from the previous page's `data.next_token`.
@@ -995,7 +995,7 @@ class ShippingAPI(APIGroup):
 
         Args:
             slug: Only accounts of this courier slug.
-            limit: Maximum number of records per page.
+            limit: Maximum number of records per page (1 to 200).
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:

@@ -12,12 +12,13 @@ Every operation exists by id and by RMA number; both share one handler.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
 from . import _content as content
 from ._envelopes import Failure, conflict, not_found
-from ._state import Call, Handler
+from ._state import Call, Handler, parse_time
 
 __all__ = ["HANDLERS"]
 
@@ -94,11 +95,13 @@ def _create(call: Call) -> Any:
                 "green_return": False,
             }
         )
+    shopper = content.stable_hex(state.seed, "email", order["external_id"], length=8)
+    email = f"shopper-{shopper}@example.com"  # the order's customer, as the store reports it
     record: dict[str, Any] = {
         "id": return_id,
         "organization": {"id": content.stable_hex(state.seed, "organization")},
         "rma_number": rma,
-        "contact_email": None,
+        "contact_email": email,
         "filed_by": "merchant",
         "approval_status": "submitted",
         "approved_at": None,
@@ -126,7 +129,7 @@ def _create(call: Call) -> Any:
             "external_id": order["external_id"],
             "order_number": order["external_id"],
             "order_name": f"#{order['external_id']}",
-            "customer": {"emails": [], "locale": "en-US"},
+            "customer": {"emails": [email], "locale": "en-US"},
             "country_region": "USA",
             "store": order["store"],
             "placed_at": content.iso(content.CONTENT_EPOCH),
@@ -337,32 +340,42 @@ def _item_tags(call: Call) -> Any:
     return {"item_tags": _tags(call.state.seed)}
 
 
+_HISTORY = dt.timedelta(days=365)
+
+
 def _list(call: Call) -> Any:
+    """``GET /returns``: newest first, one page, filtered as the real endpoint filters.
+
+    Only returns created in ``created_at_min``..``created_at_max`` (inclusive,
+    any UTC offset) are listed; the window defaults to the last 365 days and
+    never reaches further back (an empty window lists nothing, it is no
+    error). ``customer_email`` matches the contact email or an order email,
+    case-insensitively; ``outcome`` any of the outcomes.
+    """
     params = call.params
     page = int(params.get("page", 1))
     limit = int(params.get("limit", 10))
+    oldest = call.now - _HISTORY
+    low = max(parse_time(params.get("created_at_min")) or oldest, oldest)
+    high = parse_time(params.get("created_at_max")) or call.now
+    email = str(params.get("customer_email") or "").lower()
 
     def keep(record: dict[str, Any]) -> bool:
+        created = parse_time(record.get("created_at"))
+        if created is None or not low <= created <= high:
+            return False
         if "approval_status" in params and record["approval_status"] != params["approval_status"]:
             return False
-        if "outcome" in params and params["outcome"] not in record["outcomes"]:
+        if "outcome" in params and params["outcome"] not in (record.get("outcomes") or []):
             return False
-        if (
-            "return_method" in params
-            and (record.get("return_method") or {}).get("type") != params["return_method"]
-        ):
+        method = record.get("return_method") or {}
+        if "return_method" in params and method.get("type") != params["return_method"]:
             return False
-        if "order_name" in params and record["order"]["order_name"] != params["order_name"]:
+        if "order_name" in params and record["order"].get("order_name") != params["order_name"]:
             return False
-        if (
-            "customer_email" in params
-            and params["customer_email"] not in (record["order"]["customer"]["emails"])
-        ):
-            return False
-        for param, older in (("created_at_min", False), ("created_at_max", True)):
-            bound = params.get(param)
-            if bound and ((record["created_at"] > bound) if older else
-                          (record["created_at"] < bound)):  # fmt: skip
+        if email:
+            emails = [record.get("contact_email"), *record["order"]["customer"].get("emails", [])]
+            if email not in {str(e).lower() for e in emails if e}:
                 return False
         return True
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import _content as content
 from ._envelopes import Failure, not_found
-from ._state import Call, Collection, Handler, decode_cursor
+from ._state import Call, Collection, Handler, decode_cursor, parse_time
 
 __all__ = ["HANDLERS"]
 
@@ -55,8 +55,22 @@ def _get(kind: str, label: str) -> Handler:
     return handler
 
 
-def _list(kind: str, items_key: str, filters: Mapping[str, str] = {}) -> Handler:
-    """``next_token`` paging, newest first, with exact-match filters param -> field."""
+_DEFAULT_WINDOW = dt.timedelta(hours=24)
+
+
+Field = str | Callable[[Call, Mapping[str, Any]], Any]
+"""A record's value for a filter: a dotted path, or a function of the call and the record."""
+
+
+def _list(kind: str, items_key: str, filters: Mapping[str, Field] = {}) -> Handler:
+    """``next_token`` paging, newest first, filtered as the real list endpoints filter.
+
+    ``filters`` maps exact-match parameters to fields (see :data:`Field`). Where the
+    operation takes ``created_at_min``/``created_at_max``, only records created
+    in that window are listed (bounds inclusive, any UTC offset; by default
+    the last 24 hours; an inverted window lists nothing). ``s`` searches
+    tracking numbers and references (case-insensitive substring).
+    """
 
     def handler(call: Call) -> Any:
         store: Collection = call.state.shipping[kind]
@@ -68,28 +82,40 @@ def _list(kind: str, items_key: str, filters: Mapping[str, str] = {}) -> Handler
             if after is None:
                 message = "next_token is invalid."
                 raise Failure(200, 4104, message, problems=[("next_token", message)])
+        windowed = any(p.name == "created_at_min" for p in call.op.params)
+        low = high = None
+        if windowed:
+            low = parse_time(params.get("created_at_min")) or call.now - _DEFAULT_WINDOW
+            high = parse_time(params.get("created_at_max")) or call.now
+        search = str(params.get("s") or "").lower()
 
         def keep(item: dict[str, Any]) -> bool:
             for param, field in filters.items():
-                if param in params and _field(item, field) != params[param]:
+                if param not in params:
+                    continue
+                value = field(call, item) if callable(field) else _field(item, field)
+                if value != params[param]:
                     return False
-            for param, older in (("created_at_min", False), ("created_at_max", True)):
-                bound = params.get(param)
-                if bound and item.get("created_at"):
-                    stamp = str(item["created_at"])
-                    if (stamp > bound) if older else (stamp < bound):
-                        return False
+            if low is not None and high is not None:
+                created = parse_time(item.get("created_at"))
+                if created is None or not low <= created <= high:
+                    return False
+            if search:
+                haystack = [*(item.get("tracking_numbers") or []), *(item.get("references") or [])]
+                if not any(search in str(text).lower() for text in haystack):
+                    return False
             return True
 
         selected = [i for i in store.newest_first() if keep(i)]
         page, token = store.page(selected, key=lambda i: str(i["id"]), after=after, limit=limit)
-        return {
-            "next_token": token,
-            "limit": limit,
-            "created_at_min": params.get("created_at_min"),
-            "created_at_max": params.get("created_at_max"),
-            items_key: page,
-        }
+        data: dict[str, Any] = {"next_token": token, "limit": limit}
+        if windowed:
+            data["created_at_min"] = params.get("created_at_min") or content.iso(low or call.now)
+            data["created_at_max"] = params.get("created_at_max") or content.iso(high or call.now)
+        else:
+            data["created_at_min"] = data["created_at_max"] = None
+        data[items_key] = page
+        return data
 
     return handler
 
@@ -99,6 +125,12 @@ def _field(item: Mapping[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
     return value
+
+
+def _cancelled_label_account(call: Call, record: Mapping[str, Any]) -> Any:
+    """The shipper account of a cancellation is its label's."""
+    label = call.state.shipping["label"].get(str(_field(record, "label.id")))
+    return _field(label, "shipper_account.id") if label else None
 
 
 def _weight(shipment: Mapping[str, Any]) -> dict[str, Any]:
@@ -483,7 +515,8 @@ HANDLERS: dict[str, Handler] = {
                                             "status": "status"}),
     "create_label": _create_label,
     "get_label_by_id": _get("label", "Label"),
-    "get_cancel_labels": _list("cancel_label", "cancel_labels", {"status": "status"}),
+    "get_cancel_labels": _list("cancel_label", "cancel_labels", {"status": "status",
+                                "shipper_account_id": _cancelled_label_account}),
     "cancel_label": _cancel_label,
     "get_cancel_label_by_id": _get("cancel_label", "Cancel label"),
     "get_rates": _list("rate", "rates", {"status": "status"}),

@@ -21,7 +21,16 @@ import attrs
 from ._content import stable_uuid
 from ._spec import ApiSpec, Operation
 
-__all__ = ["Call", "Collection", "FakeStats", "Handler", "State", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "Call",
+    "Collection",
+    "FakeStats",
+    "Handler",
+    "State",
+    "decode_cursor",
+    "encode_cursor",
+    "parse_time",
+]
 
 
 @attrs.define
@@ -58,6 +67,17 @@ def decode_cursor(cursor: str) -> int | None:
     if prefix != "seq" or not number.isdigit():
         return None
     return int(number)
+
+
+def parse_time(text: Any) -> dt.datetime | None:
+    """An ISO 8601 timestamp as an aware datetime (UTC when it has no offset), else None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class Collection:

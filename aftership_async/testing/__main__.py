@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--slow-seconds", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
+    parser.add_argument(
+        "--api-secret",
+        default=None,
+        help="require requests signed with this secret (AES: date + as-signature-hmac-sha256)",
+    )
     return parser  # fmt: skip
 
 
@@ -63,6 +68,7 @@ async def _serve(args: argparse.Namespace) -> None:
         args.host,
         args.port,
         api_key=args.api_key,
+        api_secret=args.api_secret,
         latency=args.latency_ms / 1000.0,
         rate_limits=args.rate_limit,
         fault_rate=args.fault_rate,

@@ -199,9 +199,8 @@ def method_not_allowed(api: str) -> Failure:
     return Failure(405, 405, message)
 
 
-def unauthorized(api: str | None) -> Failure:
-    """Missing or wrong ``as-api-key``."""
-    message = "Invalid API key."
+def unauthorized(api: str | None, message: str = "Invalid API key.") -> Failure:
+    """Missing or wrong ``as-api-key`` (or request signature)."""
     if api == "returns":
         return Failure(401, 40100, message)
     return Failure(401, 401, message)

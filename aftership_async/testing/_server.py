@@ -4,7 +4,8 @@ One catch-all route does what AfterShip's gateway does, in this order:
 
 1. find the API by path prefix (``/tracking/2025-01``, ``/postmen/v3``,
    ``/returns/2026-07``) and the operation in its spec;
-2. check ``as-api-key`` (401 envelope);
+2. check ``as-api-key``, and with ``api_secret`` the request signature
+   (401 envelope);
 3. unknown path → that API's 404 envelope (405 and ``Allow`` for a known path
    with a method none of its operations takes);
 4. draw the fault for this request (always, so faults depend only on the
@@ -51,6 +52,7 @@ from ._envelopes import (
 )
 from ._faults import BAD_GATEWAY_HTML, FAULT_KINDS, FaultPlan
 from ._ratelimit import RateDecision, RateLimiter, RateLimitSetting
+from ._signature import signature_problem
 from ._spec import ApiSpec, Operation, load_specs
 from ._state import Call, FakeStats, Handler, State
 from ._validate import check_body, parse_params
@@ -82,6 +84,9 @@ class FakeAfterShip:
     Args:
         host, port: where to listen; port 0 picks a free port.
         api_key: None accepts any non-empty ``as-api-key``; a string accepts only it.
+        api_secret: when set, every request must be signed with it ("AES" keys:
+            ``date`` within 3 minutes and ``as-signature-hmac-sha256``), as
+            ``AfterShip(api_key, api_secret=...)`` does; otherwise 401.
         latency: seconds before each answer; a ``(low, high)`` tuple is uniform random.
         rate_limits: None (off, and no rate-limit headers), ``"documented"``
             (Tracking's per-endpoint table, 10/s for Shipping and Returns),
@@ -100,6 +105,7 @@ class FakeAfterShip:
         port: int = 0,
         *,
         api_key: str | None = None,
+        api_secret: str | None = None,
         latency: float | tuple[float, float] = 0.0,
         rate_limits: RateLimitSetting = None,
         fault_rate: float = 0.0,
@@ -110,6 +116,7 @@ class FakeAfterShip:
         self.host = host
         self.port = port
         self.api_key = api_key
+        self.api_secret = api_secret
         self.latency = latency
         self.slow_seconds = slow_seconds
         self.seed = seed
@@ -260,6 +267,11 @@ class FakeAfterShip:
         key = request.headers.get("as-api-key", "").strip()
         if not key or (self.api_key is not None and key != self.api_key):
             return self._fail(spec.name, unauthorized(spec.name), headers)
+        if self.api_secret is not None:
+            now = dt.datetime.now(dt.UTC)
+            problem = await signature_problem(request, self.api_secret, now)
+            if problem is not None:
+                return self._fail(spec.name, unauthorized(spec.name, problem), headers)
         segments = [unquote(s) for s in rest.split("/")]
         if any("/" in s for s in segments):
             return self._fail(spec.name, route_not_found(spec.name), headers)

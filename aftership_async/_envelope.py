@@ -90,7 +90,7 @@ def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: by
     payload: Any
     try:
         payload = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError; deep nesting
         payload = _NOT_JSON
     meta = payload.get("meta") if isinstance(payload, dict) else None
     if not isinstance(meta, dict):

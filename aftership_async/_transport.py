@@ -215,8 +215,20 @@ def render_path(template: str, params: Mapping[str, object]) -> str:
             )
         if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
             raise InvalidRequestError(f"path parameter {name!r} contains control characters")
+        _check_encodable(f"path parameter {name!r}", value)
         path = path.replace("{" + name + "}", quote(value, safe=""))
     return path
+
+
+def _check_encodable(what: str, text: str) -> str:
+    """``text`` if it can be sent as UTF-8 (no lone surrogates), else InvalidRequestError."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequestError(
+            f"{what} contains text that cannot be encoded as UTF-8 (a lone surrogate)"
+        ) from None
+    return text
 
 
 def encode_query(query: Mapping[str, object]) -> list[tuple[str, str]]:
@@ -234,7 +246,9 @@ def _query_value(name: str, value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, enum.Enum):
         return str(value.value)
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, str):
+        return _check_encodable(f"query parameter {name!r}", value)
+    if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
@@ -336,11 +350,7 @@ class Transport:
         full_path = self.base_url(api) + render_path(path, path_params or {})
         pairs = encode_query(query or {})
         url = full_path + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
-        body = (
-            None
-            if json_body is None
-            else json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
-        )
+        body = None if json_body is None else _encode_body(json_body, endpoint)
         headers: dict[str, str] = {
             "accept": "application/json",
             "user-agent": self.user_agent,
@@ -494,6 +504,19 @@ class Transport:
                 (time.perf_counter() - started) * 1000,
             )
         return response
+
+
+def _encode_body(json_body: Any, endpoint: str) -> bytes:
+    """Compact UTF-8 JSON; text or numbers that JSON cannot carry are refused."""
+    try:
+        text = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequestError(
+            f"{endpoint}: the body contains text that cannot be encoded as UTF-8 (a lone surrogate)"
+        ) from None
+    except (ValueError, TypeError) as exc:  # NaN/Infinity, or an object JSON cannot hold
+        raise InvalidRequestError(f"{endpoint}: the body is not valid JSON: {exc}") from None
 
 
 def _limiter_key(request: PreparedRequest) -> str:

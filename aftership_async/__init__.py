@@ -9,6 +9,13 @@ of the three APIs (also available per API as ``aftership_async.tracking``,
 
 # The generated package imports runtime *submodules* only and this module
 # imports generated *submodules* only, so either side can be imported first.
+from aftership_async_generated import returns as _returns
+from aftership_async_generated import shipping as _shipping
+from aftership_async_generated import tracking as _tracking
+from aftership_async_generated.returns import *  # noqa: F403
+from aftership_async_generated.shipping import *  # noqa: F403
+from aftership_async_generated.tracking import *  # noqa: F403
+
 from ._bulk import Bulk, BulkResult, BulkRun, BulkStats, TrackingRef
 from ._client import API_VERSIONS, AfterShip
 from ._errors import (
@@ -43,12 +50,6 @@ from ._webhooks import (
     verify_webhook_signature,
     webhook_signature,
 )
-from .returns import *  # noqa: F403
-from .returns import __all__ as _returns
-from .shipping import *  # noqa: F403
-from .shipping import __all__ as _shipping
-from .tracking import *  # noqa: F403
-from .tracking import __all__ as _tracking
 
 __all__ = [
     "API_VERSIONS",
@@ -91,7 +92,8 @@ __all__ = [
     "parse_webhook",
     "verify_webhook_signature",
     "webhook_signature",
-    *_tracking,
-    *_shipping,
-    *_returns,
 ]
+# One ``+=`` per API over the generated literal lists: the form type checkers follow.
+__all__ += _tracking.__all__
+__all__ += _shipping.__all__
+__all__ += _returns.__all__

@@ -10,17 +10,13 @@ Import from ``aftership_async`` rather than from here.
 # both import orders work.
 import aftership_async  # noqa: F401
 
+from . import returns, shipping, tracking
 from ._converter import CONVERTER
 from .returns import *  # noqa: F403
-from .returns import __all__ as _returns
 from .shipping import *  # noqa: F403
-from .shipping import __all__ as _shipping
 from .tracking import *  # noqa: F403
-from .tracking import __all__ as _tracking
 
-__all__ = [
-    "CONVERTER",
-    *_tracking,
-    *_shipping,
-    *_returns,
-]
+__all__ = ["CONVERTER"]
+__all__ += tracking.__all__
+__all__ += shipping.__all__
+__all__ += returns.__all__

@@ -10,11 +10,9 @@ Import from ``aftership_async`` rather than from here.
 # both import orders work.
 import aftership_async  # noqa: F401
 
+from . import mini
 from ._converter import CONVERTER
 from .mini import *  # noqa: F403
-from .mini import __all__ as _mini
 
-__all__ = [
-    "CONVERTER",
-    *_mini,
-]
+__all__ = ["CONVERTER"]
+__all__ += mini.__all__

@@ -3,9 +3,25 @@
 """The Mini API (2025-01): its client group, models and enums."""
 
 from .api import MiniAPI
-from .enums import *  # noqa: F403
-from .enums import __all__ as _enums
-from .models import *  # noqa: F403
-from .models import __all__ as _models
+from .enums import (
+    Color,
+    GetThingsColor,
+)
+from .models import (
+    CreateThingRequest,
+    Meta,
+    Thing,
+    ThingPage,
+)
 
-__all__ = ["MiniAPI", *_enums, *_models]
+# Spelled out, not computed: type checkers follow a literal ``__all__``
+# (and one ``__all__ += module.__all__`` over it), not list arithmetic.
+__all__ = [
+    "MiniAPI",
+    "Color",
+    "GetThingsColor",
+    "Meta",
+    "Thing",
+    "ThingPage",
+    "CreateThingRequest",
+]

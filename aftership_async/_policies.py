@@ -124,19 +124,23 @@ def _header_float(headers: Mapping[str, str], name: str) -> float | None:
 RateLimitSetting = Literal["documented"] | float | Mapping[str, float] | None
 
 
-#: Requests sent this close to the end of a second are counted in the next
-#: one, since they reach the server after its window has turned.
-WINDOW_GUARD = 0.01
+#: No permit is issued in the last this-many seconds of a wall-clock second:
+#: a request sent then could reach the server after its window has turned and
+#: be counted in the next one, which may already be full.
+WINDOW_MARGIN = 0.05
 
 
 class _Bucket:
     """Evenly spaced permits, and never more than ``rate`` per wall-clock second.
 
     AfterShip counts requests in fixed one-second windows (``X-RateLimit-Reset``
-    is a Unix second). Spacing alone does not respect them: a permit whose
-    sleep wakes late slides into the next window, where the permits that
-    follow it still arrive on time. So each permit is also counted against
-    the window it will land in, and waits for the next window when full.
+    is a Unix second). Even spacing alone does not respect them: with exactly
+    ``rate`` permits a second there is no slack, and a request that reaches
+    the server a few milliseconds late (a busy event loop, a slow connect)
+    lands in the next window on top of that window's own ``rate``. So permits
+    are counted per wall-clock second and none is issued in the window's last
+    :data:`WINDOW_MARGIN` seconds; the spacing is tightened by the same
+    fraction so that a saturated endpoint still gets its full ``rate``.
     """
 
     __slots__ = ("blocked_until", "count", "rate", "stamp", "tokens", "window")
@@ -150,21 +154,24 @@ class _Bucket:
         self.count = 0
 
     def take_in_window(self, wall: float) -> float:
-        """Count a permit in its one-second window; return a wait if the window is full."""
-        window = int(wall + WINDOW_GUARD)
+        """Count a permit in this one-second window; else how long until the next one."""
+        window = int(wall)
+        if self.rate >= 1 and wall - window >= 1 - WINDOW_MARGIN:
+            return window + 1 - wall
         if window != self.window:
             self.window, self.count = window, 0
         if self.count < max(1, int(self.rate)):
             self.count += 1
             return 0.0
-        return window + 1 - WINDOW_GUARD - wall
+        return window + 1 - wall
 
     def reserve(self, now: float) -> float:
         """Take a token; return how long the caller must wait for it."""
-        self.tokens = min(1.0, self.tokens + (now - self.stamp) * self.rate)
+        rate = self.rate / (1 - WINDOW_MARGIN) if self.rate >= 1 else self.rate
+        self.tokens = min(1.0, self.tokens + (now - self.stamp) * rate)
         self.stamp = now
         self.tokens -= 1.0
-        wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+        wait = 0.0 if self.tokens >= 0 else -self.tokens / rate
         return max(wait, self.blocked_until - now)
 
 

@@ -459,12 +459,17 @@ class Transport:
         return delay
 
     async def send(self, request: PreparedRequest) -> RawResponse:
-        """One HTTP exchange under the rate limiter and the concurrency cap."""
-        waited = time.monotonic()
-        await self.rate_limiter.acquire(
-            _limiter_key(request), request.endpoint, request.api.rate_limit(request.endpoint)
-        )
+        """One HTTP exchange under the concurrency cap and the rate limiter.
+
+        The slot comes first and the rate-limit permit last, so that a request
+        leaves as soon as it is permitted: a permit taken before waiting for a
+        slot could be spent in the server's next one-second window.
+        """
         async with self._slots:
+            waited = time.monotonic()
+            await self.rate_limiter.acquire(
+                _limiter_key(request), request.endpoint, request.api.rate_limit(request.endpoint)
+            )
             self.stats.limiter_wait += time.monotonic() - waited
             self.stats.requests += 1
             return await self._send_once(request)

@@ -21,6 +21,7 @@ from aftership_async import (
     RequestOptions,
     RetryPolicy,
 )
+from aftership_async._policies import WINDOW_MARGIN, _Bucket
 
 from .conftest import API_KEY
 
@@ -151,8 +152,20 @@ async def test_limiter_spaces_requests_at_the_documented_rate() -> None:
     started = time.monotonic()
     for _ in range(6):
         await limiter.acquire("k", "GET /trackings/{id}", 20.0)
-    # six permits at 20/s: the first is free, five more need 5 x 50 ms
-    assert time.monotonic() - started >= 0.24
+    # six permits at 20/s: the first is free, five more are spaced by 50 ms,
+    # tightened by the window margin (see _Bucket)
+    assert time.monotonic() - started >= 5 * 0.05 * (1 - WINDOW_MARGIN) - 0.005
+
+
+def test_bucket_counts_each_wall_second_and_keeps_off_its_end() -> None:
+    bucket = _Bucket(3.0)
+    assert [bucket.take_in_window(100.1 + i / 10) for i in range(3)] == [0.0, 0.0, 0.0]
+    # the window is full: wait for the next wall-clock second
+    assert bucket.take_in_window(100.5) == pytest.approx(0.5)
+    # a new window, but its last WINDOW_MARGIN seconds issue nothing
+    late = 101 + 1 - WINDOW_MARGIN / 2
+    assert bucket.take_in_window(late) == pytest.approx(WINDOW_MARGIN / 2)
+    assert bucket.take_in_window(102.0) == 0.0
 
 
 async def test_limiter_obeys_remaining_zero_and_server_limit() -> None:

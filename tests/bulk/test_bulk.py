@@ -6,6 +6,8 @@ import asyncio
 import tracemalloc
 from collections.abc import Iterator
 
+import pytest
+
 from aftership_async import (
     AfterShip,
     BulkStats,
@@ -54,11 +56,20 @@ async def test_get_or_create_creates_only_what_is_missing() -> None:
     assert len(fake.trackings) == 100
 
 
-async def test_zero_429s_when_the_limiter_knows_the_limit() -> None:
-    async with FakeAfterShip(rate_limits=40.0) as fake:
-        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=40.0) as client:
-            requests = [CreateTrackingRequest(tracking_number=n) for n in numbers(60, "JJD")]
-            results = await client.bulk.create(requests, concurrency=20).collect()
+@pytest.mark.parametrize(
+    ("rate", "count", "latency", "concurrency"),
+    [(40.0, 60, 0.0, 20), (200.0, 500, 0.05, 64)],  # the second is make demo's setting
+)
+async def test_zero_429s_when_the_limiter_knows_the_limit(
+    rate: float, count: int, latency: float, concurrency: int
+) -> None:
+    async with FakeAfterShip(rate_limits=rate, latency=latency) as fake:
+        async with AfterShip(
+            api_key="k", base_url=fake.url, rate_limit=rate, max_concurrency=concurrency
+        ) as client:
+            requests = [CreateTrackingRequest(tracking_number=n) for n in numbers(count, "JJD")]
+            results = await client.bulk.create(requests, concurrency=concurrency).collect()
+    assert len(results) == count
     assert all(r.ok and r.created for r in results)
     assert fake.stats.rate_limited == 0 and fake.stats.statuses[429] == 0
     assert client.stats.rate_limited == 0

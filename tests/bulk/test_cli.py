@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
 
-from aftership_async.cli import main, read_rows, sample_path
+from aftership_async import BulkStats
+from aftership_async.cli import Output, ProgressBar, main, read_rows, sample_path
 
 
 def test_bundled_sample_has_1000_rows_two_of_them_bad() -> None:
@@ -51,3 +54,78 @@ def test_track_against_the_embedded_fake(
 def test_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["track", "/nonexistent/numbers.txt"]) == 2
     assert "cannot read /nonexistent/numbers.txt" in capsys.readouterr().err
+
+
+def _summary(err: str) -> dict[str, str]:
+    """The summary table as {row name: value}."""
+    rows = err.split("\nSummary\n", 1)[1].splitlines()
+    return {line[:30].strip(): line[30:].strip() for line in rows if line.strip()}
+
+
+def test_make_demo_setting_loses_nothing_and_sees_no_429s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The bundled 1,000 rows at the demo's defaults: 50 ms latency, 200 req/s on both sides.
+    monkeypatch.delenv("AFTERSHIP_API_KEY", raising=False)
+    out = tmp_path / "demo.jsonl"
+    assert main(["track", str(sample_path()), "--output", str(out), "--quiet"]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["line"] for r in records) == [line for line, _ in read_rows(sample_path())]
+    assert sum(r["ok"] for r in records) == 998
+    summary = _summary(capsys.readouterr().err)
+    assert summary["inputs"] == "1000" and summary["failed"] == "2"
+    assert summary["429 responses"] == "0"
+    assert summary["retries"] == "0"
+
+
+def test_csv_output_has_a_header_and_one_row_per_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AFTERSHIP_API_KEY", raising=False)
+    source = tmp_path / "numbers.csv"
+    source.write_text("tracking_number,slug\n1Z0000000000000001,ups\n123456789012,fedex\n,ups\n")
+    out = tmp_path / "out.csv"
+    argv = ["track", str(source), "--output", str(out), "--fake-latency-ms", "0", "--quiet"]
+    assert main(argv) == 0
+    with out.open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert list(rows[0]) == list(Output.FIELDS)
+    by_line = {row["line"]: row for row in rows}
+    assert set(by_line) == {"2", "3", "4"}
+    assert by_line["2"]["slug"] == "ups" and by_line["2"]["ok"] == "True"
+    assert len(by_line["2"]["id"]) == 32 and by_line["2"]["tag"]
+    assert by_line["3"]["slug"] == "fedex"
+    assert by_line["4"]["ok"] == "False" and by_line["4"]["error"].startswith("InvalidRequestError")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_and_in_a_log() -> None:
+    stats = BulkStats(submitted=200)
+    tty = _Terminal()
+    bar = ProgressBar(tty, total=200, quiet=False)
+    for done in (50, 200):
+        stats.succeeded = done
+        bar._last_draw = 0.0  # draw every call; the bar throttles to 20 frames/s
+        bar(stats)
+    bar.close()
+    frames = tty.getvalue().split("\r")[1:]
+    assert frames[0].startswith("[#######-----------------------] 50/200")
+    assert frames[1].startswith("[##############################] 200/200")
+    assert tty.getvalue().endswith("\n")
+
+    log = io.StringIO()  # not a terminal: a line per 10%
+    bar = ProgressBar(log, total=200, quiet=False)
+    for done in range(1, 201):
+        stats.succeeded = done
+        bar(stats)
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "1/200 done, 0 errors" and lines[-1] == "200/200 done, 0 errors"
+    assert len(lines) == 11  # the first item, then every 10%
+
+    quiet = io.StringIO()
+    ProgressBar(quiet, total=200, quiet=True)(stats)
+    assert quiet.getvalue() == ""

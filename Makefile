@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: help install generate check-generated lint test demo clean
+.PHONY: help install generate check-generated lint test demo bench clean
 
 help:
 	@echo "make demo             bulk tracking lookup against the embedded fake server"
@@ -16,6 +17,7 @@ help:
 	@echo "make generate         regenerate generated/ from spec/"
 	@echo "make check-generated  fail if generated/ is stale"
 	@echo "make lint             ruff and mypy --strict"
+	@echo "make bench            side-by-side benchmarks (bench/results.md)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,10 @@ $(STAMP_BASE): pyproject.toml | $(PY)
 
 $(STAMP_TEST): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@ $(STAMP_BASE) $(STAMP_BENCH)
+
+$(STAMP_BENCH): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[bench]"
 	@touch $@ $(STAMP_BASE)
 
 install: $(STAMP_TEST)
@@ -46,8 +52,8 @@ check-generated: $(STAMP_TEST)
 	fi
 
 lint: $(STAMP_TEST)
-	$(BIN)/ruff check aftership_async codegen generated tests
-	$(BIN)/ruff format --check aftership_async codegen tests
+	$(BIN)/ruff check aftership_async codegen generated tests bench
+	$(BIN)/ruff format --check aftership_async codegen tests bench
 	$(BIN)/mypy
 
 test: lint check-generated
@@ -55,6 +61,9 @@ test: lint check-generated
 
 demo: $(STAMP_BASE)
 	$(PY) -m aftership_async.demo
+
+bench: $(STAMP_BENCH)
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache

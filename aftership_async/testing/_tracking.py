@@ -11,6 +11,7 @@ adding a ``user`` checkpoint.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from . import _content as content
@@ -87,43 +88,61 @@ def _csv(value: Any) -> set[str]:
     return {v.strip() for v in str(value).split(",") if v.strip()}
 
 
-def _matches(tracking: dict[str, Any], params: dict[str, Any]) -> bool:
-    checks = {
-        "slug": "slug",
-        "tag": "tag",
-        "tracking_numbers": "tracking_number",
-        "order_id": "order_id",
-        "origin": "origin_country_region",
-        "destination": "destination_country_region",
-        "courier_destination_country_region": "courier_destination_country_region",
+_SET_FILTERS = {
+    "slug": "slug",
+    "tag": "tag",
+    "tracking_numbers": "tracking_number",
+    "order_id": "order_id",
+    "origin": "origin_country_region",
+    "destination": "destination_country_region",
+    "courier_destination_country_region": "courier_destination_country_region",
+}
+
+
+def _matcher(params: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """The list filters of one request, parsed once, as a predicate on trackings."""
+    wanted = {
+        field: _csv(params[param]) for param, field in _SET_FILTERS.items() if param in params
     }
-    for param, field in checks.items():
-        if param in params and tracking.get(field) not in _csv(params[param]):
-            return False
-    if "shipment_tags" in params and not _csv(params["shipment_tags"]) & set(
-        tracking.get("shipment_tags") or []
-    ):
-        return False
-    if "return_to_sender" in params:
-        wanted = {v == "true" for v in _csv(params["return_to_sender"])}
-        if bool(tracking.get("return_to_sender")) not in wanted:
-            return False
-    if "transit_time" in params and tracking.get("transit_time") != params["transit_time"]:
-        return False
-    for param, field, older in (
-        ("created_at_min", "created_at", False),
-        ("created_at_max", "created_at", True),
-        ("updated_at_min", "updated_at", False),
-        ("updated_at_max", "updated_at", True),
-    ):
-        if param in params:
-            bound = _moment(params[param])
-            value = _moment(tracking.get(field))
-            if bound and value and ((value > bound) if older else (value < bound)):
+    shipment_tags = _csv(params["shipment_tags"]) if "shipment_tags" in params else None
+    return_to_sender = (
+        {v == "true" for v in _csv(params["return_to_sender"])}
+        if "return_to_sender" in params
+        else None
+    )
+    bounds = [
+        (field, bound, older)
+        for param, field, older in (
+            ("created_at_min", "created_at", False),
+            ("created_at_max", "created_at", True),
+            ("updated_at_min", "updated_at", False),
+            ("updated_at_max", "updated_at", True),
+        )
+        if param in params and (bound := _moment(params[param])) is not None
+    ]
+    keyword = str(params["keyword"]).lower() if "keyword" in params else None
+
+    def matches(tracking: dict[str, Any]) -> bool:
+        for field, values in wanted.items():
+            if tracking.get(field) not in values:
                 return False
-    if "keyword" in params:
-        return _keyword_hit(tracking, str(params["keyword"]).lower())
-    return True
+        if shipment_tags is not None and not shipment_tags & set(
+            tracking.get("shipment_tags") or []
+        ):
+            return False
+        if return_to_sender is not None and bool(tracking.get("return_to_sender")) not in (
+            return_to_sender
+        ):
+            return False
+        if "transit_time" in params and tracking.get("transit_time") != params["transit_time"]:
+            return False
+        for field, bound, older in bounds:
+            value = _moment(tracking.get(field))
+            if value and ((value > bound) if older else (value < bound)):
+                return False
+        return keyword is None or _keyword_hit(tracking, keyword)
+
+    return matches
 
 
 def _moment(text: Any) -> dt.datetime | None:
@@ -153,7 +172,14 @@ def _list(call: Call) -> Any:
         if after is None:
             raise bad_request("tracking", "The value of cursor is invalid.", 4008)
     store = call.state.trackings
-    selected = [t for t in store.newest_first() if _matches(t, params)]
+    matches = _matcher(params)
+    if "tracking_numbers" in params:  # the bulk lookup's query: use the number index
+        numbers = _csv(params["tracking_numbers"])
+        ids = [i for (number, _), i in call.state.tracking_keys.items() if number in numbers]
+        candidates = [t for t in map(store.get, ids) if t is not None]
+    else:
+        candidates = store.newest_first()
+    selected = [t for t in candidates if matches(t)]
     page, next_cursor = store.page(selected, key=lambda t: t["id"], after=after, limit=limit)
     remaining_total = len(selected)
     return {

@@ -1,0 +1,54 @@
+"""Decoding one realistic tracking (50 checkpoints) from response bytes.
+
+The payload is AfterShip's own ``GET /trackings/{id}`` example with its
+checkpoint repeated into a 50-step journey (``bench/data``). Each decoder
+starts from the raw bytes, as a client does:
+
+* ``json.loads``: parsing alone, the floor;
+* ``ours``: ``json.loads`` + our cattrs converter into the generated ``Tracking``
+  (the same call ``client.tracking.get_tracking_by_id`` makes);
+* ``official``: ``json.loads`` + the official SDK's pydantic
+  ``GetTrackingByIdResponse.from_dict`` (what its ``get_tracking_by_id`` returns).
+"""
+
+from __future__ import annotations
+
+import json
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aftership_async import Tracking
+from aftership_async_generated._converter import CONVERTER
+
+__all__ = ["PAYLOAD", "decoders", "measure_decode"]
+
+PAYLOAD = Path(__file__).parent / "data" / "tracking_50_checkpoints.json"
+
+
+def decoders() -> dict[str, Callable[[bytes], Any]]:
+    from tracking.models import GetTrackingByIdResponse
+
+    def ours(raw: bytes) -> Any:
+        return CONVERTER.structure(json.loads(raw)["data"], Tracking)
+
+    def official(raw: bytes) -> Any:
+        return GetTrackingByIdResponse.from_dict(json.loads(raw)["data"])
+
+    return {"json.loads": json.loads, "ours": ours, "official": official}
+
+
+def measure_decode(repeat: int = 5, number: int = 200) -> dict[str, float]:
+    """Microseconds per object for each decoder (best of ``repeat`` runs)."""
+    raw = PAYLOAD.read_bytes()
+    found = decoders()
+    # Every decoder must see all 50 checkpoints, or the comparison is void.
+    assert len(found["ours"](raw).checkpoints) == 50
+    assert len(found["official"](raw).checkpoints) == 50
+    return {
+        name: min(timeit.repeat(lambda f=decode: f(raw), repeat=repeat, number=number))  # type: ignore[misc]
+        / number
+        * 1e6
+        for name, decode in found.items()
+    }

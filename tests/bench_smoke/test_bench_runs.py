@@ -1,0 +1,58 @@
+"""``make bench`` works: a quick run of every scenario and client, tiny numbers.
+
+Only that it runs and loses nothing is checked here; its timings are never
+asserted (the figures of a quick run mean nothing, and timed assertions
+belong in bench/, not in the suite).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_bench_runs_every_scenario_and_client(tmp_path: Path) -> None:
+    output, table = tmp_path / "results.json", tmp_path / "results.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--output",
+            str(output),
+            "--markdown",
+            str(table),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(output.read_text())
+
+    for scenario in ("bulk_get", "zero_latency"):
+        rows = results[scenario]
+        assert {row["client"] for row in rows} == {
+            "ours",
+            "ours-bulk",
+            "official",
+            "pyaftership",
+            "aiohttp",
+        }
+        for row in rows:
+            assert row["errors"] == 0, row
+            assert row["throughput_rps"] > 0
+    assert {row["concurrency"] for row in results["bulk_get"]} == {4, 8}
+    assert set(results["decode_us"]) == {"json.loads", "ours", "official"}
+    assert results["rate_limited"]["errors"] == 0
+    memory = results["memory"]
+    assert memory["results"] == {"ok": memory["lookups"]}
+    assert memory["requests"] == memory["lookups"] // 50
+    assert {t["target"][:3] for t in results["targets"]} == {"(a)", "(b)", "(c)", "(d)", "(e)"}
+    assert "**Targets**" in table.read_text()

@@ -20,6 +20,7 @@ import json
 import logging
 import platform
 import random
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -199,6 +200,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def render_path(template: str, params: Mapping[str, object]) -> str:
     """Fill ``{name}`` segments, rejecting values that would change the path."""
     path = template
@@ -213,7 +217,7 @@ def render_path(template: str, params: Mapping[str, object]) -> str:
             raise InvalidRequestError(
                 f"path parameter {name!r} must be a single path segment, got {value!r}"
             )
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        if _CONTROL.search(value):
             raise InvalidRequestError(f"path parameter {name!r} contains control characters")
         _check_encodable(f"path parameter {name!r}", value)
         path = path.replace("{" + name + "}", quote(value, safe=""))

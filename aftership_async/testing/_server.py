@@ -130,7 +130,8 @@ class FakeAfterShip:
         self._closing = asyncio.Event()
         self._request_counter = 0
         self.app = web.Application(client_max_size=16 * 1024 * 1024)
-        self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        # [\s\S], not ".": a path with an encoded newline is still the API's to answer
+        self.app.router.add_route("*", "/{tail:[\\s\\S]*}", self._dispatch)
         self.url = ""
 
     # ------------------------------------------------------------------ lifecycle

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +57,25 @@ async def test_plugin_fixtures(aftership_fake: FakeAfterShip, aftership_client: 
 def test_plugin_is_registered(pytestconfig: pytest.Config) -> None:
     plugin = pytestconfig.pluginmanager.get_plugin("aftership_async")
     assert plugin is not None and plugin.__name__ == "aftership_async.testing.pytest_plugin"
+
+
+def test_plugin_without_pytest_asyncio_fails_only_its_users(tmp_path: Path) -> None:
+    """A project with aftership-async but no pytest-asyncio still runs pytest."""
+    (tmp_path / "test_user.py").write_text(
+        "def test_plain():\n    assert True\n\ndef test_uses_fake(aftership_fake):\n    pass\n",
+        encoding="utf-8",
+    )
+    # A pytest_asyncio that fails to import shadows the installed one (the script's directory
+    # comes first on sys.path); -p no:asyncio keeps pytest from loading it as a plugin.
+    (tmp_path / "pytest_asyncio.py").write_text('raise ImportError("not installed")\n')
+    (tmp_path / "run.py").write_text(
+        "import sys\nimport pytest\n"
+        "args = ['-q', '-p', 'no:cacheprovider', '-p', 'no:asyncio', 'test_user.py']\n"
+        "sys.exit(pytest.main(args))\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "run.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert "1 passed" in result.stdout and "1 error" in result.stdout, result.stdout + result.stderr
+    assert "need pytest-asyncio: pip install pytest-asyncio" in result.stdout

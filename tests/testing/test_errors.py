@@ -184,3 +184,27 @@ async def test_raw_validation_and_unknown_paths(aftership_fake: FakeAfterShip) -
             }
         async with session.get(f"{url}/elsewhere/v1/x") as resp:
             assert resp.status == 404 and (await resp.json())["meta"]["code"] == 404
+
+
+async def test_odd_paths_get_the_apis_own_404_and_405(aftership_fake: FakeAfterShip) -> None:
+    headers = {"as-api-key": "k"}
+    async with aiohttp.ClientSession() as session:
+        # an encoded newline in a path parameter: still the API's JSON envelope, not aiohttp's text
+        async with session.get(
+            aftership_fake.url + "/returns/2026-07/returns/a%0Ab", headers=headers
+        ) as response:
+            assert response.status == 404
+            assert (await response.json())["meta"]["code"] == 40400
+        # a known path with an undeclared method: 405 and Allow, in the API's envelope
+        async with session.delete(
+            aftership_fake.url + "/returns/2026-07/returns/link", headers=headers
+        ) as response:
+            assert response.status == 405
+            assert response.headers["Allow"] == "POST"
+            assert (await response.json())["meta"]["code"] == 40500
+        async with session.patch(
+            aftership_fake.url + "/tracking/2025-01/trackings", headers=headers
+        ) as response:
+            assert response.status == 405
+            assert response.headers["Allow"] == "GET, POST"
+            assert (await response.json())["meta"]["type"] == "MethodNotAllowed"

@@ -61,6 +61,7 @@ _SHIPPING_VALIDATION = (4104, 4109)
 BUSINESS_RULES = {
     ("tracking", 4005, "tracking_number"),  # no courier's number format fits
     ("tracking", 4012, "detect courier"),  # nor can one be detected
+    ("tracking", 4010, "slug"),  # no courier has this slug
     ("tracking", 4008, "cursor"),  # an opaque cursor the fake never issued
     ("shipping", 4104, "next_token"),  # the same for next_token
     ("shipping", 4104, "label_ids or pickup_parcels"),  # one of two body shapes is required
@@ -168,7 +169,7 @@ def _conformance_test(api: str, phases: list[str], methods: list[str] | None = N
     def test(case: Case, live_fake: FakeAfterShip, http: requests.Session) -> None:
         if case.headers and "as-api-key" in case.headers:  # invalid cases may drop it: 401
             case.headers["as-api-key"] = API_KEY
-        response = case.call(base_url=live_fake.url + _prefix(api), session=http)
+        response = case.call(base_url=live_fake.url + _prefix(api), session=http, timeout=10)
         try:
             payload: Any = response.json()
         except ValueError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import enum
+import functools
 import ipaddress
 import json
 import logging
@@ -470,11 +471,14 @@ class Transport:
         slot could be spent in the server's next one-second window.
         """
         async with self._slots:
-            waited = time.monotonic()
-            await self.rate_limiter.acquire(
-                _limiter_key(request), request.endpoint, request.api.rate_limit(request.endpoint)
-            )
-            self.stats.limiter_wait += time.monotonic() - waited
+            if self.rate_limiter.setting is not None:
+                waited = time.monotonic()
+                await self.rate_limiter.acquire(
+                    _limiter_key(request),
+                    request.endpoint,
+                    request.api.rate_limit(request.endpoint),
+                )
+                self.stats.limiter_wait += time.monotonic() - waited
             self.stats.requests += 1
             return await self._send_once(request)
 
@@ -487,7 +491,7 @@ class Transport:
                 URL(request.url, encoded=True),
                 headers=request.headers,
                 data=request.body,
-                timeout=aiohttp.ClientTimeout(total=request.timeout),
+                timeout=_client_timeout(request.timeout),
                 allow_redirects=False,
             ) as resp:
                 body = await resp.read()
@@ -513,6 +517,12 @@ class Transport:
                 (time.perf_counter() - started) * 1000,
             )
         return response
+
+
+@functools.lru_cache(maxsize=32)
+def _client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """One (immutable) ClientTimeout per distinct timeout, not one per request."""
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 def _encode_body(json_body: Any, endpoint: str) -> bytes:

@@ -94,6 +94,7 @@ RATE_COLUMNS = [
     ("requests", "requests"),
     ("achieved req/s", "achieved_rps"),
     ("÷ limit", "ratio_to_limit"),
+    ("busiest wall second", "busiest_second"),
     ("429s", "http_429"),
     ("retries", "retries"),
     ("errors", "errors"),

@@ -143,6 +143,10 @@ class BulkRun(Generic[I, R]):
     ) -> AsyncGenerator[BulkResult[I, R], None]:
         units = _units(inputs, chunk)
         pending: set[asyncio.Task[list[BulkResult[I, R]]]] = set()
+        # Each task reports itself here when done: O(1) per completion, where
+        # asyncio.wait(pending) would subscribe to all ``concurrency`` tasks
+        # again for every completion.
+        finished: asyncio.Queue[asyncio.Task[list[BulkResult[I, R]]]] = asyncio.Queue()
         exhausted = False
         try:
             while True:
@@ -153,10 +157,15 @@ class BulkRun(Generic[I, R]):
                         exhausted = True
                         break
                     self.stats.submitted += len(unit)
-                    pending.add(asyncio.create_task(_guarded(worker, unit)))
+                    task = asyncio.create_task(_guarded(worker, unit))
+                    task.add_done_callback(finished.put_nowait)
+                    pending.add(task)
                 if not pending:
                     return
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                done = [await finished.get()]
+                while not finished.empty():
+                    done.append(finished.get_nowait())
+                pending.difference_update(done)
                 for task in done:
                     for result in task.result():
                         if result.ok:

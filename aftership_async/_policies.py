@@ -127,7 +127,7 @@ RateLimitSetting = Literal["documented"] | float | Mapping[str, float] | None
 #: No permit is issued in the last this-many seconds of a wall-clock second:
 #: a request sent then could reach the server after its window has turned and
 #: be counted in the next one, which may already be full.
-WINDOW_MARGIN = 0.05
+WINDOW_MARGIN = 0.1
 
 
 class _Bucket:

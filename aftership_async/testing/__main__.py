@@ -12,6 +12,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ._faults import FAULT_KINDS
 from ._ratelimit import RateLimitSetting
@@ -60,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="require requests signed with this secret (AES: date + as-signature-hmac-sha256)",
     )
+    parser.add_argument(
+        "--api-public-key",
+        type=Path,
+        default=None,
+        metavar="PEM_FILE",
+        help="require requests signed with the matching RSA private key (as-signature-rsa-sha256)",
+    )
     return parser  # fmt: skip
 
 
@@ -69,6 +77,7 @@ async def _serve(args: argparse.Namespace) -> None:
         args.port,
         api_key=args.api_key,
         api_secret=args.api_secret,
+        api_public_key=args.api_public_key.read_bytes() if args.api_public_key else None,
         latency=args.latency_ms / 1000.0,
         rate_limits=args.rate_limit,
         fault_rate=args.fault_rate,
@@ -89,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         asyncio.run(_serve(args))
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

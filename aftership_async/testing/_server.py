@@ -52,7 +52,7 @@ from ._envelopes import (
 )
 from ._faults import BAD_GATEWAY_HTML, FAULT_KINDS, FaultPlan
 from ._ratelimit import RateDecision, RateLimiter, RateLimitSetting
-from ._signature import signature_problem
+from ._signature import SignatureCheck, aes_check, rsa_check, signature_problem
 from ._spec import ApiSpec, Operation, load_specs
 from ._state import Call, FakeStats, Handler, State
 from ._validate import check_body, parse_params
@@ -87,6 +87,9 @@ class FakeAfterShip:
         api_secret: when set, every request must be signed with it ("AES" keys:
             ``date`` within 3 minutes and ``as-signature-hmac-sha256``), as
             ``AfterShip(api_key, api_secret=...)`` does; otherwise 401.
+        api_public_key: the PEM public key of an "RSA" key: every request must
+            carry ``as-signature-rsa-sha256``, as ``AfterShip(api_key,
+            api_secret=private_pem, auth="rsa")`` sends (needs ``cryptography``).
         latency: seconds before each answer; a ``(low, high)`` tuple is uniform random.
         rate_limits: None (off, and no rate-limit headers), ``"documented"``
             (Tracking's per-endpoint table, 10/s for Shipping and Returns),
@@ -106,6 +109,7 @@ class FakeAfterShip:
         *,
         api_key: str | None = None,
         api_secret: str | None = None,
+        api_public_key: str | bytes | None = None,
         latency: float | tuple[float, float] = 0.0,
         rate_limits: RateLimitSetting = None,
         fault_rate: float = 0.0,
@@ -117,6 +121,15 @@ class FakeAfterShip:
         self.port = port
         self.api_key = api_key
         self.api_secret = api_secret
+        if api_secret is not None and api_public_key is not None:
+            raise ValueError("pass api_secret (AES keys) or api_public_key (RSA keys), not both")
+        self._signature_check: SignatureCheck | None = (
+            aes_check(api_secret)
+            if api_secret is not None
+            else rsa_check(api_public_key)
+            if api_public_key is not None
+            else None
+        )
         self.latency = latency
         self.slow_seconds = slow_seconds
         self.seed = seed
@@ -268,9 +281,9 @@ class FakeAfterShip:
         key = request.headers.get("as-api-key", "").strip()
         if not key or (self.api_key is not None and key != self.api_key):
             return self._fail(spec.name, unauthorized(spec.name), headers)
-        if self.api_secret is not None:
+        if self._signature_check is not None:
             now = dt.datetime.now(dt.UTC)
-            problem = await signature_problem(request, self.api_secret, now)
+            problem = await signature_problem(request, self._signature_check, now)
             if problem is not None:
                 return self._fail(spec.name, unauthorized(spec.name, problem), headers)
         segments = [unquote(s) for s in rest.split("/")]

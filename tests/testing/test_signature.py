@@ -10,10 +10,13 @@ import hmac
 import json
 import sys
 from email.utils import format_datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from aftership_async import AfterShip, AuthenticationError, NotFoundError
 from aftership_async.testing import FakeAfterShip
@@ -158,3 +161,47 @@ async def test_cli_api_secret() -> None:
         process.terminate()
         code = await asyncio.wait_for(process.wait(), timeout=20)
     assert code == 0
+
+
+# RSA keys: the fake holds the public key and verifies as-signature-rsa-sha256.
+
+KEY_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "rsa_test_key.pem"
+
+
+def _public_pem(private_pem: bytes) -> bytes:
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+async def test_rsa_signed_client_works_and_another_key_is_refused() -> None:
+    private_pem = KEY_FILE.read_bytes()
+    async with FakeAfterShip(api_public_key=_public_pem(private_pem)) as fake:
+        async with client_for(fake, api_secret=private_pem.decode(), auth="rsa") as client:
+            created = await client.tracking.create_tracking(
+                body("CreateTrackingRequest", {"tracking_number": "1Z999AA10123456784"})
+            )
+            assert (await client.tracking.get_tracking_by_id(created.id)).id == created.id
+            assert (await client.shipping.get_couriers()).couriers is not None
+            assert (await client.returns.get_item_tags()) is not None
+        assert fake.stats.statuses[401] == 0
+
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        other_pem = other.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        for secret, auth in ((other_pem, "rsa"), (SECRET, "aes"), (None, None)):
+            options = {"api_secret": secret, "auth": auth} if secret else {}
+            async with client_for(fake, **options) as client:
+                with pytest.raises(AuthenticationError, match="signature|date header"):
+                    await client.tracking.get_user_couriers()
+
+
+def test_rsa_fake_refuses_a_bad_public_key_and_both_kinds_of_key() -> None:
+    with pytest.raises(ValueError, match="not a PEM public key"):
+        FakeAfterShip(api_public_key="not a key")
+    with pytest.raises(ValueError, match="not both"):
+        FakeAfterShip(api_secret=SECRET, api_public_key=_public_pem(KEY_FILE.read_bytes()))

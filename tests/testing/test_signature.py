@@ -196,7 +196,7 @@ async def test_rsa_signed_client_works_and_another_key_is_refused() -> None:
         for secret, auth in ((other_pem, "rsa"), (SECRET, "aes"), (None, None)):
             options = {"api_secret": secret, "auth": auth} if secret else {}
             async with client_for(fake, **options) as client:
-                with pytest.raises(AuthenticationError, match="signature|date header"):
+                with pytest.raises(AuthenticationError, match=r"signature|date header"):
                     await client.tracking.get_user_couriers()
 
 

@@ -23,7 +23,7 @@ import contextlib
 import statistics
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +68,15 @@ class Sample:
     @property
     def cpu_per_1000(self) -> float:
         return self.cpu / self.n * 1000.0
+
+
+@contextlib.contextmanager
+def _timed(sample: Sample) -> Iterator[None]:
+    """Set ``sample.wall`` and ``sample.cpu`` (this process, all threads) for the block."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    sample.wall = time.perf_counter() - wall
+    sample.cpu = time.process_time() - cpu
 
 
 async def _drive(call: Call, ids: Sequence[str], concurrency: int, sample: Sample) -> None:
@@ -135,10 +144,8 @@ async def _measure_async(
     async with _async_client(name, url, concurrency) as call:
         await _drive(call, ids[:warmup], concurrency, Sample(name, concurrency, 0, 0.0, 0.0))
         sample = Sample(name, concurrency, len(ids), 0.0, 0.0)
-        wall, cpu = time.perf_counter(), time.process_time()
-        await _drive(call, ids, concurrency, sample)
-        sample.wall = time.perf_counter() - wall
-        sample.cpu = time.process_time() - cpu
+        with _timed(sample):
+            await _drive(call, ids, concurrency, sample)
     return sample
 
 
@@ -148,13 +155,11 @@ async def _measure_bulk(url: str, ids: Sequence[str], concurrency: int, warmup: 
         api_key=BENCH_KEY, base_url=url, rate_limit=None, max_concurrency=concurrency
     ) as client:
         await client.bulk.get(ids[:warmup], concurrency=concurrency).collect()
-        wall, cpu = time.perf_counter(), time.process_time()
-        async for result in client.bulk.get(ids, concurrency=concurrency):
-            if not result.ok:
-                sample.errors += 1
-                sample.first_error = sample.first_error or repr(result.error)[:200]
-        sample.wall = time.perf_counter() - wall
-        sample.cpu = time.process_time() - cpu
+        with _timed(sample):
+            async for result in client.bulk.get(ids, concurrency=concurrency):
+                if not result.ok:
+                    sample.errors += 1
+                    sample.first_error = sample.first_error or repr(result.error)[:200]
     return sample
 
 
@@ -188,10 +193,8 @@ def _measure_official(url: str, ids: Sequence[str], concurrency: int, warmup: in
 
     run(ids[:warmup], Sample("official", concurrency, 0, 0.0, 0.0))
     sample = Sample("official", concurrency, len(ids), 0.0, 0.0)
-    wall, cpu = time.perf_counter(), time.process_time()
-    run(ids, sample)
-    sample.wall = time.perf_counter() - wall
-    sample.cpu = time.process_time() - cpu
+    with _timed(sample):
+        run(ids, sample)
     return sample
 
 

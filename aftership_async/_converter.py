@@ -100,12 +100,10 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             f"        raise ValueError('{cl.__name__} is missing required field(s) '"
             " + ', '.join(map(repr, missing)))",
         ]
-    arguments = []
     _GENERATING.add(cl)
     try:
         for i, field in enumerate(fields):
             body += _field_lines(conv, env, i, field, hints[field.name])
-            arguments.append(f"{field.alias}=v{i}")
     finally:
         _GENERATING.discard(cl)
     if _plain(cl):
@@ -117,7 +115,8 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
         body += [f"    i.{field.name} = v{n}" for n, field in enumerate(fields)]
         body.append("    return i")
     else:
-        body.append(f"    return _cl({', '.join(arguments)})")
+        arguments = ", ".join(f"{field.alias}=v{i}" for i, field in enumerate(fields))
+        body.append(f"    return _cl({arguments})")
     source = "\n".join(["def structure(o, _=None):", *body])
     exec(compile(source, f"<aftership_async structure {cl.__qualname__}>", "exec"), env)
     structure: Callable[[Any, Any], Any] = env["structure"]

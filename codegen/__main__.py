@@ -1,4 +1,8 @@
-"""``python -m codegen [--spec-dir spec] [--out generated]``: regenerate the client."""
+"""``python -m codegen [--spec-dir spec] [--out generated]``: regenerate the client.
+
+``python -m codegen diff OLD.yaml NEW.yaml [--json]`` reports what changed between two
+specs of one API and which changes break SDK users (see :mod:`codegen.diff`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .build import build, check_unique_names
+from .diff import main as diff_main
 from .load import SpecError, load
 from .render import render
 
@@ -14,13 +19,20 @@ SPEC_FILES = ("tracking.yaml", "shipping.yaml", "returns.yaml")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list[:1] == ["diff"]:
+        return diff_main(args_list[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m codegen",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--spec-dir", type=Path, default=Path("spec"))
     parser.add_argument("--out", type=Path, default=Path("generated"))
     parser.add_argument(
         "--spec", action="append", type=Path, help="render only these spec files (tests)"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     paths = args.spec or [args.spec_dir / name for name in SPEC_FILES]
     try:
         loaded = [load(path) for path in paths]

@@ -41,7 +41,7 @@ from ._errors import (
 )
 from ._policies import NO_RETRY, RateLimiter, RetryPolicy
 from ._transport import RequestOptions, TransportStats
-from ._types import UNSET, OpenEnum, Unset
+from ._types import UNSET, OpenEnum, Unset, malformed_fields
 from ._version import __version__
 from ._webhooks import (
     DEFAULT_WEBHOOK_TOLERANCE,
@@ -89,6 +89,7 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",
+    "malformed_fields",
     "parse_webhook",
     "verify_webhook_signature",
     "webhook_signature",

@@ -39,9 +39,10 @@ from ._errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
-from ._policies import NO_RETRY, RateLimiter, RetryPolicy
+from ._policies import NO_RETRY, Limiter, RateLimiter, RetryPolicy, bulk_traffic
+from ._redis_limiter import RedisLimiterStats, RedisRateLimiter
 from ._transport import RequestOptions, TransportStats
-from ._types import UNSET, OpenEnum, Unset, malformed_fields
+from ._types import UNSET, OpenEnum, Unset
 from ._version import __version__
 from ._webhooks import (
     DEFAULT_WEBHOOK_TOLERANCE,
@@ -58,7 +59,10 @@ __all__ = [
     "BulkResult",
     "BulkRun",
     "BulkStats",
+    "Limiter",
     "RateLimiter",
+    "RedisLimiterStats",
+    "RedisRateLimiter",
     "RetryPolicy",
     "TrackingRef",
     "TransportStats",
@@ -89,7 +93,7 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",
-    "malformed_fields",
+    "bulk_traffic",
     "parse_webhook",
     "verify_webhook_signature",
     "webhook_signature",

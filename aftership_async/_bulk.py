@@ -36,6 +36,7 @@ from aftership_async_generated.tracking import (
 )
 
 from ._errors import InvalidRequestError, NotFoundError, TrackingAlreadyExistsError
+from ._policies import bulk_traffic
 from ._types import UNSET
 
 __all__ = ["Bulk", "BulkResult", "BulkRun", "BulkStats", "TrackingRef"]
@@ -215,9 +216,14 @@ async def _enumerate(
 async def _guarded(
     worker: Callable[[Unit], Awaitable[list[BulkResult[Any, Any]]]], unit: Unit
 ) -> list[BulkResult[Any, Any]]:
-    """Run a worker; a failure of the whole unit becomes one error result per input."""
+    """Run a worker; a failure of the whole unit becomes one error result per input.
+
+    Its requests are marked as bulk traffic: a shared limiter gives them at
+    most its ``share`` of each endpoint's budget (see ``bulk_traffic``).
+    """
     try:
-        results = await worker(unit)
+        with bulk_traffic():
+            results = await worker(unit)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # one bad unit must not end the run

@@ -14,7 +14,7 @@ from aftership_async_generated.tracking import TrackingAPI
 
 from ._bulk import Bulk
 from ._errors import ConfigurationError
-from ._policies import RateLimitSetting, RetryPolicy
+from ._policies import RateLimit, RetryPolicy
 from ._signing import AuthScheme
 from ._transport import DEFAULT_TIMEOUT, Transport, TransportStats
 
@@ -58,7 +58,9 @@ class AfterShip:
         retry: the default :class:`RetryPolicy` (``NO_RETRY`` to disable).
         rate_limit: ``"documented"`` (AfterShip's per-endpoint limits of the
             pinned versions), requests/second for every endpoint, a mapping by
-            endpoint key (``"GET /trackings/{id}"``), or ``None`` for no limit.
+            endpoint key (``"GET /trackings/{id}"``), or ``None`` for no limit;
+            or a limiter: ``RedisRateLimiter`` shares one budget among every
+            process and host using the same Redis and namespace.
         max_concurrency: requests in flight at once, across all tasks; the
             connection pool is sized to match.
     """
@@ -85,7 +87,7 @@ class AfterShip:
         user_agent: str | None = None,
         allow_insecure_http: bool = False,
         retry: RetryPolicy | None = None,
-        rate_limit: RateLimitSetting = "documented",
+        rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)

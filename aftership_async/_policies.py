@@ -8,11 +8,13 @@ error and the response headers, the limiter at the endpoint key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
@@ -24,7 +26,7 @@ from ._errors import (
     RateLimitError,
 )
 
-__all__ = ["RateLimiter", "RetryPolicy"]
+__all__ = ["Limiter", "RateLimiter", "RetryPolicy", "bulk_traffic", "is_bulk_traffic"]
 
 #: Methods that may be resent blindly; a POST is resent only when it surely failed.
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
@@ -124,6 +126,75 @@ def _header_float(headers: Mapping[str, str], name: str) -> float | None:
 RateLimitSetting = Literal["documented"] | float | Mapping[str, float] | None
 
 
+@runtime_checkable
+class Limiter(Protocol):
+    """The limiter seam: what :meth:`Transport.send` needs from a rate limiter.
+
+    :class:`RateLimiter` (in this process) and ``RedisRateLimiter`` (one budget
+    for every process and host) implement it; pass either as
+    ``AfterShip(rate_limit=...)``.
+    """
+
+    @property
+    def setting(self) -> RateLimitSetting:
+        """The configured rates; ``None`` turns limiting off (``acquire`` is not called)."""
+        ...
+
+    async def acquire(self, key: str, endpoint: str, documented: float) -> None:
+        """Wait for a permit to send one request to ``key`` (``"<api> <METHOD> <path>"``)."""
+        ...
+
+    def observe(self, key: str, headers: Mapping[str, str]) -> None:
+        """Learn from a response's ``X-RateLimit-*`` headers (a 429's included)."""
+        ...
+
+
+#: What ``AfterShip(rate_limit=...)`` takes: a setting, or a limiter (``RedisRateLimiter``).
+RateLimit: TypeAlias = RateLimitSetting | Limiter
+
+
+def make_limiter(rate_limit: RateLimit) -> Limiter:
+    """The limiter itself when given one, else an in-process :class:`RateLimiter`."""
+    if isinstance(rate_limit, Limiter):
+        return rate_limit
+    return RateLimiter(rate_limit)
+
+
+def configured_rate(setting: RateLimitSetting, endpoint: str, documented: float) -> float | None:
+    """Requests/second for an endpoint under ``setting``; ``None`` when limiting is off."""
+    if setting is None:
+        return None
+    if setting == "documented":
+        return documented
+    if isinstance(setting, Mapping):
+        return float(setting.get(endpoint, documented))
+    return float(setting)
+
+
+_bulk: ContextVar[bool] = ContextVar("aftership_async_bulk_traffic", default=False)
+
+
+@contextlib.contextmanager
+def bulk_traffic(bulk: bool = True) -> Iterator[None]:
+    """Mark the requests made inside the block (and in tasks it starts) as bulk traffic.
+
+    A shared limiter (``RedisRateLimiter``) gives bulk traffic at most its
+    ``share`` of each endpoint's budget, keeping the rest for single calls.
+    ``client.bulk`` helpers (and so the CLI) mark their requests themselves;
+    use this for your own batch loops. The in-process limiter ignores it.
+    """
+    token = _bulk.set(bulk)
+    try:
+        yield
+    finally:
+        _bulk.reset(token)
+
+
+def is_bulk_traffic() -> bool:
+    """True inside :func:`bulk_traffic` (and in ``client.bulk`` helpers)."""
+    return _bulk.get()
+
+
 #: No permit is issued in the last this-many seconds of a wall-clock second:
 #: a request sent then could reach the server after its window has turned and
 #: be counted in the next one, which may already be full.
@@ -191,20 +262,10 @@ class RateLimiter:
         self._buckets: dict[str, _Bucket] = {}
         self.waited = 0.0
 
-    def _rate(self, endpoint: str, documented: float) -> float | None:
-        setting = self.setting
-        if setting is None:
-            return None
-        if setting == "documented":
-            return documented
-        if isinstance(setting, Mapping):
-            return float(setting.get(endpoint, documented))
-        return float(setting)
-
     async def acquire(self, key: str, endpoint: str, documented: float) -> None:
         bucket = self._buckets.get(key)
         if bucket is None:
-            rate = self._rate(endpoint, documented)
+            rate = configured_rate(self.setting, endpoint, documented)
             if rate is None or rate <= 0:
                 return
             bucket = self._buckets[key] = _Bucket(rate)

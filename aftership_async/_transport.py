@@ -42,7 +42,7 @@ from ._errors import (
     InvalidRequestError,
     RateLimitError,
 )
-from ._policies import RateLimiter, RateLimitSetting, RetryPolicy
+from ._policies import RateLimit, RetryPolicy, make_limiter
 from ._signing import AuthScheme, Signer, make_signer, sign_request
 from ._types import Unset
 from ._version import __version__
@@ -278,7 +278,7 @@ class Transport:
         user_agent: str | None = None,
         allow_insecure_http: bool = False,
         retry: RetryPolicy | None = None,
-        rate_limit: RateLimitSetting = "documented",
+        rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
@@ -303,7 +303,7 @@ class Transport:
         self._owns_session = session is None
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self.rate_limiter = RateLimiter(rate_limit)
+        self.rate_limiter = make_limiter(rate_limit)
         self.max_concurrency = max_concurrency
         self._slots = asyncio.Semaphore(max_concurrency)
         self._rng = random.Random()

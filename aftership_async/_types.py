@@ -3,20 +3,15 @@
 ``UNSET`` marks a field the caller did not set, so that a request sends only
 what was set and can still send an explicit ``null`` (``None``). ``OpenEnum``
 is the base of every generated enum: a value the server adds later is kept,
-not turned into an exception. ``Model`` is the base of every generated model:
-it holds what :func:`malformed_fields` returns.
+not turned into an exception.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, Final, final
 
-import attrs
-
-__all__ = ["UNSET", "Model", "OpenEnum", "Unset", "malformed_fields"]
+__all__ = ["UNSET", "OpenEnum", "Unset"]
 
 
 @final
@@ -76,37 +71,3 @@ class OpenEnum(enum.StrEnum):
     def is_known(self) -> bool:
         """``True`` for a value listed in the spec, ``False`` for one kept as-is."""
         return type(self).__members__.get(self._name_) is self
-
-
-_NOTHING_MALFORMED: Final[Mapping[str, Any]] = MappingProxyType({})
-
-
-class Model:
-    """The base of every generated model; it adds no field.
-
-    Its one slot, ``_malformed``, is not an attrs field (so ``attrs.fields``,
-    equality, ``repr`` and encoding ignore it) and is set only by the decoder,
-    only when an optional field held a value it could not decode: see
-    :func:`malformed_fields`. Copies (``copy``, ``pickle``, ``attrs.evolve``)
-    do not carry it.
-    """
-
-    __slots__ = ("_malformed",)
-    _malformed: Mapping[str, Any]
-
-
-def malformed_fields(model: object) -> Mapping[str, Any]:
-    """The raw JSON values the decoder set aside in ``model``, by JSON field name.
-
-    A malformed value in an optional field (a date that is no date, a string
-    where an object belongs, a list with one bad item...) does not fail the
-    response: the field decodes as :data:`UNSET`, a warning names the model and
-    the field (once per model and field), and the value as received is kept
-    here. Empty when every field decoded. Only ``model`` itself is described:
-    a nested model has its own entries (``malformed_fields(tracking.courier)``).
-    """
-    if isinstance(model, Model):
-        return getattr(model, "_malformed", _NOTHING_MALFORMED)
-    if attrs.has(type(model)):
-        return _NOTHING_MALFORMED  # not a Model: decoded strictly, nothing set aside
-    raise TypeError(f"malformed_fields() takes a model, not {type(model).__name__}")

@@ -1,0 +1,567 @@
+"""``RedisRateLimiter``: one AfterShip rate budget for every process and host, kept in Redis.
+
+AfterShip counts requests per organisation and endpoint in one-second
+windows, whoever sends them. The in-process :class:`RateLimiter` cannot see
+the other workers of a deployment; this one keeps the count in Redis:
+
+* one Lua script per permit, run atomically by Redis on **Redis's clock**
+  (``TIME``), never a host's: at most the limit per aligned window (per
+  namespace, API and endpoint), and none in a window's last
+  :data:`WINDOW_MARGIN` seconds, as the local limiter;
+* a 429 or ``X-RateLimit-Remaining: 0`` seen by any worker pauses every worker
+  on that endpoint until ``X-RateLimit-Reset``; an ``X-RateLimit-Limit`` one
+  worker learns is used by all;
+* bulk traffic (``client.bulk``, the CLI, :func:`bulk_traffic` blocks) takes at
+  most ``share`` of each window, single calls may use all of it;
+* each Redis call is bounded by ``timeout``; when Redis fails the limiter paces
+  locally at ``fallback`` of the budget, logs that once, and returns to Redis
+  as soon as it answers. It never raises a Redis error to the caller.
+
+redis-py is imported only when a limiter is built (the ``redis`` extra).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote, urlsplit
+
+import attrs
+
+from ._errors import ConfigurationError
+from ._policies import (
+    WINDOW_MARGIN,
+    RateLimiter,
+    RateLimitSetting,
+    _header_float,
+    configured_rate,
+    is_bulk_traffic,
+)
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["RedisLimiterStats", "RedisRateLimiter"]
+
+logger = logging.getLogger("aftership_async")
+
+INSTALL_HINT = "pip install 'aftership-async[redis]'"
+
+#: Longest pause taken from a server's ``X-RateLimit-Reset`` or ``Retry-After``.
+MAX_PAUSE = 60.0
+#: A learned ``X-RateLimit-Limit`` lives this long in Redis after it was last published.
+LIMIT_TTL = 3600
+#: How often a worker re-publishes a limit it keeps seeing (so the key is refreshed).
+LIMIT_REFRESH = 600.0
+
+#: What a failed Redis call returns.
+FAILED: Any = object()
+
+# KEYS[1] window hash {w = window start (µs, Redis time), n = permits issued in it}
+# KEYS[2] pause: Redis time (µs) before which no permit is issued
+# KEYS[3] the limit learned from X-RateLimit-Limit
+# ARGV[1] requests/second configured, ARGV[2] share of a window this caller may fill
+# ARGV[3] the end-of-window margin (µs)
+# -> {1 or 0 (granted), µs to wait before asking again, limit in force times 1000}
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(redis.call('GET', KEYS[3]) or ARGV[1]) or tonumber(ARGV[1])
+local milli = math.floor(limit * 1000)
+local pause = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+if pause > now then
+  return {0, pause - now, milli}
+end
+local period, per = 1000000, math.floor(limit)
+if limit < 1 then
+  period, per = math.ceil(1 / limit) * 1000000, 1
+end
+local start = now - (now % period)
+local left = start + period - now
+if left <= tonumber(ARGV[3]) then
+  return {0, left, milli}
+end
+local cap = math.max(1, math.floor(per * tonumber(ARGV[2]) + 1e-9))
+local n = 0
+if tonumber(redis.call('HGET', KEYS[1], 'w') or '0') == start then
+  n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') or 0
+end
+if n >= cap then
+  return {0, left, milli}
+end
+redis.call('HSET', KEYS[1], 'w', string.format('%d', start), 'n', n + 1)
+redis.call('PEXPIRE', KEYS[1], math.floor(period / 1000) + 1000)
+return {1, 0, milli}
+"""
+
+# KEYS[1] pause key. ARGV[1] Unix time (µs) the server says its window resets, 0 if none;
+# ARGV[2] µs to wait from now (Retry-After), 0 if none; ARGV[3] the longest pause (µs).
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local longest = now + tonumber(ARGV[3])
+local till = 0
+if tonumber(ARGV[1]) > 0 then till = math.min(tonumber(ARGV[1]), longest) end
+if tonumber(ARGV[2]) > 0 then till = math.max(till, math.min(now + tonumber(ARGV[2]), longest)) end
+if till <= now then return 0 end
+local old = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if till > old then
+  redis.call('SET', KEYS[1], string.format('%d', till), 'PX', math.ceil((till - now) / 1000) + 1)
+end
+return 1
+"""
+
+
+class _Script:
+    """A Lua script run by its SHA1, sent whole when the server does not know it
+    (first use, or a restarted Redis)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sha = hashlib.sha1(text.encode()).hexdigest()
+
+    async def __call__(self, client: Redis, keys: list[str], args: list[str]) -> Any:
+        from redis.exceptions import NoScriptError
+
+        try:
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await client.eval(self.text, len(keys), *keys, *args)
+
+
+_ACQUIRE_SCRIPT = _Script(_ACQUIRE)
+_PAUSE_SCRIPT = _Script(_PAUSE)
+
+
+async def _set_limit(client: Redis, key: str, limit: float) -> None:
+    await client.set(key, repr(float(limit)), ex=LIMIT_TTL)
+
+
+def _check_name(what: str, value: object) -> None:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 100
+        or not all(ch.isalnum() or ch in "-_.:" for ch in value)
+    ):
+        raise ConfigurationError(f"{what} must be 1 to 100 letters, digits or -_.: characters")
+
+
+def _query_password(query: str) -> str | None:
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if name == "password" and value:
+            return value
+    return None
+
+
+def _finite(headers: Mapping[str, str], name: str) -> float | None:
+    value = _header_float(headers, name)
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _import_redis() -> Any:
+    try:
+        import redis.asyncio as redis_asyncio
+    except ImportError:
+        raise ConfigurationError(f"RedisRateLimiter needs redis-py: {INSTALL_HINT}") from None
+    return redis_asyncio
+
+
+@attrs.define
+class RedisLimiterStats:
+    """What a :class:`RedisRateLimiter` did in this process."""
+
+    redis_permits: int = 0
+    """Permits Redis issued."""
+    local_permits: int = 0
+    """Permits issued by local pacing while Redis did not answer."""
+    redis_waits: int = 0
+    """Times Redis said to wait (window full, margin, or a shared pause)."""
+    redis_errors: int = 0
+    """Redis calls that failed or timed out."""
+    fallbacks: int = 0
+    """Times the limiter went over to local pacing (once per outage)."""
+    recoveries: int = 0
+    """Times Redis answered again after an outage."""
+    pauses_published: int = 0
+    """Pauses (429 or ``X-RateLimit-Remaining: 0``) shared with the other workers."""
+
+
+class _Endpoint:
+    """What one process knows of one endpoint key."""
+
+    __slots__ = ("blocked_until", "bulk_lock", "learned", "limit", "lock", "published")
+
+    def __init__(self) -> None:
+        self.blocked_until = 0.0  # monotonic: a pause seen by this process
+        self.learned: float | None = None  # X-RateLimit-Limit seen here
+        self.published = (0.0, -math.inf)  # (limit, monotonic time) last written to Redis
+        self.limit: float | None = None  # the limit Redis last said was in force
+        # One waiter per class asks Redis at a time (FIFO within the process);
+        # bulk and single calls queue apart so that single calls can use the
+        # headroom while bulk waits for the next window.
+        self.lock = asyncio.Lock()
+        self.bulk_lock = asyncio.Lock()
+
+
+Factory = Callable[[], "Redis"]
+
+
+class RedisRateLimiter:
+    """One rate budget per organisation, shared through Redis by every process and host.
+
+    ::
+
+        limiter = RedisRateLimiter.from_url("redis://redis:6379/0", namespace="acme")
+        async with AfterShip(api_key="...", rate_limit=limiter) as client:
+            ...
+        await limiter.aclose()
+
+    Every client built with a limiter of the same Redis and ``namespace``
+    (one per AfterShip organisation) draws from one budget per API and
+    endpoint. The limiter is safe to share among clients and tasks.
+
+    Args:
+        redis: a ``redis.asyncio.Redis`` client (left open by :meth:`aclose`),
+            or a function returning one (called once per event loop; the
+            clients it makes are closed by :meth:`aclose`).
+        namespace: the organisation whose budget this is; letters, digits
+            and ``-_.:`` only.
+        rate_limit: the rates, as ``AfterShip(rate_limit=...)`` takes them:
+            ``"documented"``, a number for every endpoint, or a mapping by
+            endpoint key. A limit learned from ``X-RateLimit-Limit`` replaces it.
+        share: the fraction of each endpoint's window that bulk traffic may
+            fill (``client.bulk``, the CLI, :func:`bulk_traffic` blocks);
+            single calls may use all of it. At least one request per window.
+        fallback: while Redis does not answer, each process paces itself
+            locally at this fraction of the budget (bulk at ``fallback * share``):
+            about 1 / the number of processes keeps them under the limit.
+        timeout: seconds for each Redis call before it counts as failed.
+        retry_interval: seconds between attempts to reach Redis again.
+        prefix: the first part of every key.
+    """
+
+    def __init__(
+        self,
+        redis: Redis | Factory,
+        *,
+        namespace: str,
+        rate_limit: RateLimitSetting = "documented",
+        share: float = 0.8,
+        fallback: float = 0.25,
+        timeout: float = 0.25,
+        retry_interval: float = 1.0,
+        prefix: str = "aftership",
+    ) -> None:
+        _check_name("namespace", namespace)
+        _check_name("prefix", prefix)
+        for name, value in (("share", share), ("fallback", fallback)):
+            if not 0 < value <= 1:
+                raise ConfigurationError(f"{name} must be in (0, 1], got {value!r}")
+        if timeout <= 0 or retry_interval <= 0:
+            raise ConfigurationError("timeout and retry_interval must be positive")
+        _import_redis()
+        self._factory: Factory | None = None
+        self._redis: Redis | None = None
+        if hasattr(redis, "evalsha"):
+            self._redis = cast("Redis", redis)
+        elif callable(redis):
+            self._factory = redis
+        else:
+            raise ConfigurationError("redis must be a redis.asyncio.Redis client or a factory")
+        self._owned: list[Redis] = []
+        self.namespace = namespace
+        self.setting: RateLimitSetting = rate_limit
+        self.share = share
+        self.fallback = fallback
+        self.timeout = timeout
+        self.retry_interval = retry_interval
+        self._prefix = f"{prefix}:{{{namespace}}}:"
+        self._secret: str | None = None
+        self._endpoints: dict[str, _Endpoint] = {}
+        self._local = RateLimiter("documented")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._down = False
+        self._retry_at = 0.0
+        self._probing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.stats = RedisLimiterStats()
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        namespace: str,
+        rate_limit: RateLimitSetting = "documented",
+        share: float = 0.8,
+        fallback: float = 0.25,
+        timeout: float = 0.25,
+        retry_interval: float = 1.0,
+        prefix: str = "aftership",
+    ) -> RedisRateLimiter:
+        """A limiter on the Redis at ``url`` (``redis://``, ``rediss://`` or ``unix://``).
+
+        It owns its connections: one client per event loop, so a worker
+        that runs each task in a new loop (``asyncio.run`` in Celery) works;
+        :meth:`aclose` closes them.
+        """
+        redis_asyncio = _import_redis()
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+            raise ConfigurationError("the Redis URL must start with redis://, rediss:// or unix://")
+
+        def connect() -> Redis:
+            client: Redis = redis_asyncio.Redis.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                # One immediate reconnect (a restarted server); the limiter's
+                # own timeout bounds the whole call anyway.
+                retry=Retry(NoBackoff(), 1),
+                health_check_interval=0,
+            )
+            return client
+
+        limiter = cls(
+            connect,
+            namespace=namespace,
+            rate_limit=rate_limit,
+            share=share,
+            fallback=fallback,
+            timeout=timeout,
+            retry_interval=retry_interval,
+            prefix=prefix,
+        )
+        parts = urlsplit(url)
+        password = parts.password or _query_password(parts.query)
+        limiter._secret = unquote(password) if password else None
+        return limiter
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisRateLimiter(namespace={self.namespace!r}, setting={self.setting!r}, "
+            f"share={self.share!r}, fallback={self.fallback!r})"
+        )
+
+    async def __aenter__(self) -> RedisRateLimiter:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def flush(self) -> None:
+        """Wait until the pauses and limits this process saw are in Redis (or given up on).
+
+        :meth:`observe` hands them to background tasks, each bounded by ``timeout``.
+        """
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    async def aclose(self) -> None:
+        """Finish pending writes and close the Redis clients this limiter made."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self.timeout * 2)
+            for task in list(self._tasks):
+                task.cancel()
+        owned, self._owned = self._owned, []
+        if self._factory is not None:
+            self._redis = None
+        for client in owned:
+            try:
+                await client.aclose()
+            except Exception:  # closing a dead connection is not an error
+                logger.debug("closing a Redis client of the rate limiter failed", exc_info=False)
+
+    # -- the seam ------------------------------------------------------------
+
+    async def acquire(self, key: str, endpoint: str, documented: float) -> None:
+        """Wait for a permit for ``key``: from Redis, or paced locally while it is down."""
+        rate = configured_rate(self.setting, endpoint, documented)
+        if rate is None or rate <= 0:
+            return
+        self._bind_loop()
+        state = self._endpoints.get(key)
+        if state is None:
+            state = self._endpoints[key] = _Endpoint()
+        bulk = is_bulk_traffic()
+        share = self.share if bulk else 1.0
+        async with state.bulk_lock if bulk else state.lock:
+            while True:
+                paused = state.blocked_until - time.monotonic()
+                if paused > 0:
+                    await asyncio.sleep(paused)
+                    continue
+                if not self._redis_usable():
+                    await self._acquire_locally(key, endpoint, state, rate, share)
+                    return
+                answer = await self._call(self._acquire_in_redis, key, state, rate, share)
+                if answer is FAILED:
+                    continue  # the loop goes on locally
+                granted, wait_us, milli = (int(x) for x in answer)
+                state.limit = milli / 1000 if milli > 0 else None
+                if granted:
+                    self.stats.redis_permits += 1
+                    return
+                self.stats.redis_waits += 1
+                # A little past the window's start, so as not to ask a moment too early.
+                await asyncio.sleep(max(wait_us, 0) / 1e6 + 0.002)
+
+    def observe(self, key: str, headers: Mapping[str, str]) -> None:
+        """Learn from a response: share a pause or a new limit with every worker."""
+        state = self._endpoints.get(key)
+        if state is None:
+            return
+        limit = _finite(headers, "x-ratelimit-limit")
+        if limit is not None and limit > 0:
+            state.learned = limit
+            last, when = state.published
+            if limit != last or time.monotonic() - when > LIMIT_REFRESH:
+                state.published = (limit, time.monotonic())
+                self._background(self._publish_limit(key, limit))
+        remaining = _finite(headers, "x-ratelimit-remaining")
+        reset = _finite(headers, "x-ratelimit-reset")
+        retry_after = _finite(headers, "retry-after")
+        if remaining is None or remaining > 0:
+            reset = None  # a reset matters only once nothing remains
+        if retry_after is not None and retry_after <= 0:
+            retry_after = None
+        delay = max(
+            reset - time.time() if reset is not None else 0.0,
+            retry_after if retry_after is not None else 0.0,
+        )
+        if delay <= 0:
+            return
+        # This process waits at once; the others as soon as Redis has the pause.
+        state.blocked_until = max(state.blocked_until, time.monotonic() + min(delay, MAX_PAUSE))
+        reset_us = int(reset * 1e6) if reset is not None else 0
+        retry_us = int(retry_after * 1e6) if retry_after is not None else 0
+        self._background(self._publish_pause(key, reset_us, retry_us))
+
+    # -- Redis ---------------------------------------------------------------
+
+    def _keys(self, key: str) -> list[str]:
+        base = self._prefix + key
+        return [base + ":window", base + ":pause", base + ":limit"]
+
+    async def _acquire_in_redis(
+        self, client: Redis, key: str, state: _Endpoint, rate: float, share: float
+    ) -> Any:
+        args = [repr(float(state.learned or rate)), repr(share), str(int(WINDOW_MARGIN * 1e6))]
+        return await _ACQUIRE_SCRIPT(client, self._keys(key), args)
+
+    async def _publish_limit(self, key: str, limit: float) -> None:
+        if self._redis_usable():
+            await self._call(_set_limit, self._keys(key)[2], limit)
+
+    async def _publish_pause(self, key: str, reset_us: int, retry_us: int) -> None:
+        if not self._redis_usable():
+            return
+        args = [str(reset_us), str(retry_us), str(int(MAX_PAUSE * 1e6))]
+        if await self._call(_PAUSE_SCRIPT, [self._keys(key)[1]], args) is not FAILED:
+            self.stats.pauses_published += 1
+
+    async def _call(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
+        """``fn(client, *args)`` bounded by ``timeout``; :data:`FAILED` (and local pacing)
+        when Redis fails, times out or answers with an error."""
+        probing = self._down
+        if probing:
+            self._probing = True
+        try:
+            async with asyncio.timeout(self.timeout):
+                result = await fn(self._client(), *args)
+        except Exception as exc:  # whatever Redis does, the caller goes on
+            self._failed(exc)
+            return FAILED
+        finally:
+            if probing:
+                self._probing = False
+        if self._down:
+            self._down = False
+            self.stats.recoveries += 1
+            logger.warning(
+                "Redis rate limiter (namespace %r) answers again: back to the shared budget",
+                self.namespace,
+            )
+        return result
+
+    def _client(self) -> Redis:
+        if self._redis is None:
+            assert self._factory is not None
+            self._redis = self._factory()
+            self._owned.append(self._redis)
+        return self._redis
+
+    def _bind_loop(self) -> None:
+        """Locks and (made) clients belong to one event loop: renew them in a new one."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        if self._loop is not None:
+            self._endpoints = {}
+            self._tasks = set()
+            self._local = RateLimiter("documented")
+            if self._factory is not None:
+                # The old loop's connections cannot be closed from this one; drop them.
+                self._redis = None
+                self._owned = []
+        self._loop = loop
+
+    def _redis_usable(self) -> bool:
+        if not self._down:
+            return True
+        return not self._probing and time.monotonic() >= self._retry_at
+
+    def _failed(self, exc: Exception) -> None:
+        self.stats.redis_errors += 1
+        self._retry_at = time.monotonic() + self.retry_interval
+        if self._down:
+            return
+        self._down = True
+        self.stats.fallbacks += 1
+        logger.warning(
+            "Redis rate limiter (namespace %r) unavailable (%s): pacing locally at %g of "
+            "the budget until Redis answers",
+            self.namespace,
+            self._describe(exc),
+            self.fallback,
+        )
+
+    def _describe(self, exc: Exception) -> str:
+        if isinstance(exc, TimeoutError):
+            return f"no answer within {self.timeout:g}s"
+        text = f"{type(exc).__name__}: {exc}"[:200]
+        if self._secret:
+            text = text.replace(self._secret, "********")
+        return text
+
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(coro)
+        except RuntimeError:  # no running loop: nobody to share it with from here
+            coro.close()
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _acquire_locally(
+        self, key: str, endpoint: str, state: _Endpoint, rate: float, share: float
+    ) -> None:
+        budget = state.learned or state.limit or rate
+        local = budget * self.fallback * share
+        await self._local.acquire(f"{key} @{local:g}", endpoint, local)
+        self.stats.local_permits += 1

@@ -30,6 +30,7 @@ from ._bulk import BulkResult, BulkStats, TrackingRef
 from ._client import API_KEY_ENV, AfterShip
 from ._errors import AfterShipError, APIError, AuthenticationError
 from ._policies import RateLimitSetting
+from ._redis_limiter import RedisRateLimiter
 from ._types import OpenEnum
 
 EXIT_USAGE = 2
@@ -218,6 +219,18 @@ def build_parser() -> argparse.ArgumentParser:
         f"{FAKE_RATE_LIMIT:g} against the embedded fake server)",
     )
     track.add_argument(
+        "--redis",
+        metavar="URL",
+        help="share one rate budget with every worker on this Redis (redis://, rediss://, "
+        "unix://); this run takes at most 80%% of it, see README 'Many workers, one budget'",
+    )
+    track.add_argument(
+        "--redis-namespace",
+        default="default",
+        metavar="NAME",
+        help="the budget's namespace in Redis: the one your services use (default 'default')",
+    )
+    track.add_argument(
         "--api-key", help=f"AfterShip API key (default ${API_KEY_ENV}); none: embedded fake"
     )
     track.add_argument("--lookup-only", action="store_true", help="do not create missing trackings")
@@ -267,11 +280,16 @@ async def track(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         rate_limit = "documented"
     progress = ProgressBar(err, total, args.quiet)
     started = time.monotonic()
+    shared = None
     try:
+        if args.redis:
+            shared = RedisRateLimiter.from_url(
+                args.redis, namespace=args.redis_namespace, rate_limit=rate_limit
+            )
         async with AfterShip(
             api_key=api_key,
             base_url=base_url,
-            rate_limit=rate_limit,
+            rate_limit=shared if shared is not None else rate_limit,
             max_concurrency=max(8, args.concurrency),
         ) as client:
             try:
@@ -302,6 +320,8 @@ async def track(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             elapsed = time.monotonic() - started
             _summary(err, run.stats, tags, errors, elapsed, client)
     finally:
+        if shared is not None:
+            await shared.aclose()
         if fake is not None:
             await fake.close()
     return 1 if args.strict and run.stats.failed else 0

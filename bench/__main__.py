@@ -6,7 +6,8 @@ Scenarios (see ``bench/README.md``):
 * (b) the same at zero latency: client CPU per request;
 * (c) decoding one tracking with 50 checkpoints;
 * (d) a rate-limited run: client and server both at R req/s;
-* (e) peak RSS growth over 100,000 streamed lookups.
+* (e) peak RSS growth over 100,000 streamed lookups;
+* (f) worker processes on one endpoint: one Redis budget vs per-process limiters.
 
 Writes ``bench/results.json`` and ``bench/results.md``; ``--quick`` is a
 seconds-long smoke run with tiny numbers (its figures mean nothing).
@@ -35,6 +36,7 @@ from ._clients import CLIENTS, Sample, measure
 from ._decode import measure_decode
 from ._report import markdown, targets
 from ._server import BENCH_KEY, running_server
+from ._shared_budget import scenario as shared_budget
 
 HERE = Path(__file__).parent
 
@@ -162,10 +164,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--zero-latency-concurrency", type=int, default=50)
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--repeats", type=int, default=3, help="(b) rounds, least CPU kept")
-    parser.add_argument("--scenarios", default="a,b,c,d,e")
+    parser.add_argument("--scenarios", default="a,b,c,d,e,f")
     parser.add_argument("--rate", type=float, default=20.0, help="(d) limit, req/s")
     parser.add_argument("--rate-n", type=int, default=300, help="(d) requests")
     parser.add_argument("--memory-n", type=int, default=100_000, help="(e) lookups")
+    parser.add_argument("--shared-processes", type=int, default=4, help="(f) processes")
+    parser.add_argument("--shared-n", type=int, default=150, help="(f) requests per process")
+    parser.add_argument("--shared-rate", type=float, default=20.0, help="(f) limit, req/s")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--markdown", type=Path, default=HERE / "results.md")
     parser.add_argument("--quick", action="store_true", help="tiny numbers: a smoke run")
@@ -177,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.n, args.concurrency, args.zero_latency_concurrency = 60, "4,8", 4
         args.rate, args.rate_n, args.memory_n, args.repeats = 50.0, 40, 600, 1
+        args.shared_processes, args.shared_n, args.shared_rate = 2, 10, 50.0
     args.clients = [c for c in args.clients.split(",") if c]
     unknown = set(args.clients) - set(CLIENTS)
     if unknown:
@@ -217,6 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "e" in scenarios:
         print(f"(e) memory, {args.memory_n} streamed lookups")
         results["memory"] = _memory(args)
+    if "f" in scenarios:
+        print(f"(f) {args.shared_processes} processes x {args.shared_n} requests, one endpoint "
+              f"at {args.shared_rate:g} req/s: shared Redis vs per-process limiters")  # fmt: skip
+        results["shared_budget"] = shared_budget(
+            processes=args.shared_processes, requests=args.shared_n, limit=args.shared_rate
+        )
     results["targets"] = targets(results)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     args.markdown.write_text(markdown(results))

@@ -106,6 +106,18 @@ MEMORY_COLUMNS = [
     ("baseline RSS MB", "baseline_rss_mb"),
     ("peak RSS growth MB", "peak_rss_growth_mb"),
 ]
+SHARED_COLUMNS = [
+    ("limiter", "limiter"),
+    ("processes", "processes"),
+    ("requests", "requests"),
+    ("ok", "ok"),
+    ("429s", "http_429"),
+    ("retries", "retries"),
+    ("errors", "errors"),
+    ("wall s", "wall_s"),
+    ("interior s", "interior_seconds"),
+    ("req/s ÷ limit, interior", "interior_ratio_to_limit"),
+]
 TARGET_COLUMNS = [("target", "target"), ("goal", "goal"), ("measured", "measured"), ("met", "met")]
 
 
@@ -145,6 +157,19 @@ def markdown(results: dict[str, Any]) -> str:
             "**(e) memory**: streamed `client.bulk.lookup` of generated numbers.",
             _table(MEMORY_COLUMNS, [results["memory"]]),
         ]
+    shared = results.get("shared_budget")
+    if shared:
+        intro = "**(f) many workers, one budget**"
+        if "skipped" in shared:
+            parts.append(f"{intro}: skipped, {shared['skipped']}.")
+        else:
+            parts += [
+                f"{intro}: {shared['processes']} processes x {shared['requests_each']} "
+                f"`create_tracking` on one endpoint, server and limiters at "
+                f"{shared['limit_rps']:g} req/s; interior = the run's whole seconds but "
+                "its first and last.",
+                _table(SHARED_COLUMNS, shared["rows"]),
+            ]
     met = [{**t, "met": "yes" if t["met"] else "**no**"} for t in results["targets"]]
     parts += ["**Targets**", _table(TARGET_COLUMNS, met)]
     return "\n\n".join(parts) + "\n"

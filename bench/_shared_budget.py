@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import time
 from collections import Counter
@@ -30,7 +31,10 @@ from aftership_async import (
 )
 from aftership_async._policies import RateLimit
 
-__all__ = ["run_workers", "utilisation"]
+from ._redis import running_redis
+from ._server import running_server
+
+__all__ = ["run_workers", "scenario", "utilisation"]
 
 #: Seconds between starting the workers and their first request (imports, connections).
 START_DELAY = 2.0
@@ -167,6 +171,33 @@ async def run_workers(
     if redis_url:
         result["workers"] = [r["limiter"] for r in reports]
     return result
+
+
+def scenario(*, processes: int, requests: int, limit: float) -> dict[str, Any]:
+    """(f): the same run with one shared Redis budget, then with per-process limiters.
+
+    Each run gets a fresh fake server holding ``limit`` on every endpoint;
+    the workers keep the client's default retries, as a deployment would.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return {"skipped": "redis-server is not installed (make test installs Debian's)"}
+    rows = []
+    with running_redis(binary) as redis:
+        for redis_url in (redis.url, None):
+            with running_server(trackings=0, rate_limit=limit) as server:
+                row = asyncio.run(
+                    run_workers(
+                        server.url,
+                        processes=processes,
+                        requests=requests,
+                        limit=limit,
+                        redis_url=redis_url,
+                    )
+                )
+            row.pop("workers", None)
+            rows.append(row)
+    return {"processes": processes, "requests_each": requests, "limit_rps": limit, "rows": rows}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
+
+from bench._redis import RedisServer
+
+__all__ = ["MISSING", "RedisServer", "redis_server_binary"]
 
 MISSING = (
     "redis-server is not installed: `make test` installs Debian's package "
@@ -32,65 +30,3 @@ def redis_server_binary() -> str:
             pytest.fail(MISSING, pytrace=False)
         pytest.skip(MISSING)
     return path
-
-
-class RedisServer:
-    """One ``redis-server`` process with no persistence, reachable at :attr:`url`."""
-
-    def __init__(self, binary: str) -> None:
-        self.binary = binary
-        # A short directory: a Unix socket path must fit in 107 bytes.
-        self.directory = Path(tempfile.mkdtemp(prefix="as-redis-"))
-        self.socket = self.directory / "redis.sock"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.socket}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while not self.ping():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not answer PING within 10 s")
-            time.sleep(0.02)
-
-    def ping(self) -> bool:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(0.5)
-                sock.connect(str(self.socket))
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def signal(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    def kill(self) -> None:
-        """SIGKILL: gone at once, with everything it held."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(timeout=10)
-        self.socket.unlink(missing_ok=True)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)  # in case a test stopped it
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,4 +1,9 @@
-"""``make demo``: bulk lookup of the bundled 1,000 numbers against the embedded fake server."""
+"""``make demo``: bulk lookup of the bundled 1,000 numbers against the embedded fake server.
+
+``--fake`` says so explicitly (the CLI never falls back to the fake on its
+own); ``--overwrite`` because ``demo-results.jsonl`` is the demo's own file,
+rewritten by every run.
+"""
 
 from __future__ import annotations
 
@@ -6,5 +11,8 @@ import sys
 
 from .cli import main, sample_path
 
+DEMO_OUTPUT = "demo-results.jsonl"
+
 if __name__ == "__main__":
-    sys.exit(main(["track", str(sample_path()), "--output", "demo-results.jsonl", *sys.argv[1:]]))
+    argv = ["track", str(sample_path()), "--output", DEMO_OUTPUT, "--fake", "--overwrite"]
+    sys.exit(main([*argv, *sys.argv[1:]]))

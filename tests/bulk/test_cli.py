@@ -5,18 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from aftership_async import BulkStats
 from aftership_async.cli import Output, ProgressBar, main, read_rows, sample_path
 
 
 def test_bundled_sample_has_1000_rows_two_of_them_bad() -> None:
     rows = list(read_rows(sample_path()))
     assert len(rows) == 1000
-    assert sum(1 for _, r in rows if not r.tracking_number or "," in r.tracking_number) == 2
+    bad = {row.line: row.problem for row in rows if row.problem is not None}
+    assert bad == {
+        301: "no tracking number",
+        701: "3 columns, expected at most 2 (tracking_number,slug)",
+    }
 
 
 def test_track_against_the_embedded_fake(
@@ -26,33 +30,21 @@ def test_track_against_the_embedded_fake(
     source = tmp_path / "numbers.txt"
     source.write_text("# comment\n1Z0000000000000001\n\n123456789012\nbad,number\n")
     out = tmp_path / "out.jsonl"
-    assert (
-        main(["track", str(source), "--output", str(out), "--fake-latency-ms", "0", "--quiet"]) == 0
-    )
+    argv = ["track", str(source), "--output", str(out), "--fake", "--fake-latency-ms", "0", "-q"]
+    assert main(argv) == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert sorted(r["line"] for r in records) == [2, 4, 5]
-    assert [r["ok"] for r in sorted(records, key=lambda r: r["line"])] == [True, True, False]
+    # The comment is skipped; the blank line is reported, not dropped.
+    assert sorted(r["line"] for r in records) == [2, 3, 4, 5]
+    by_line = {r["line"]: r for r in records}
+    assert [by_line[n]["ok"] for n in (2, 3, 4, 5)] == [True, False, True, False]
+    assert by_line[3]["error"]["message"] == "line 3: blank line"
     err = capsys.readouterr().err
-    assert "embedded fake AfterShip server" in err and "Summary" in err
-    assert (
-        main(
-            [
-                "track",
-                str(source),
-                "--output",
-                str(out),
-                "--fake-latency-ms",
-                "0",
-                "--quiet",
-                "--strict",
-            ]
-        )
-        == 1
-    )
+    assert "embedded fake AfterShip server" in err and "invented" in err and "Summary" in err
+    assert main([*argv, "--overwrite", "--strict"]) == 1
 
 
 def test_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["track", "/nonexistent/numbers.txt"]) == 2
+    assert main(["track", "/nonexistent/numbers.txt", "--fake"]) == 2
     assert "cannot read /nonexistent/numbers.txt" in capsys.readouterr().err
 
 
@@ -68,9 +60,9 @@ def test_make_demo_setting_loses_nothing_and_sees_no_429s(
     # The bundled 1,000 rows at the demo's defaults: 50 ms latency, 200 req/s on both sides.
     monkeypatch.delenv("AFTERSHIP_API_KEY", raising=False)
     out = tmp_path / "demo.jsonl"
-    assert main(["track", str(sample_path()), "--output", str(out), "--quiet"]) == 0
+    assert main(["track", str(sample_path()), "--output", str(out), "--fake", "--quiet"]) == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert sorted(r["line"] for r in records) == [line for line, _ in read_rows(sample_path())]
+    assert sorted(r["line"] for r in records) == [row.line for row in read_rows(sample_path())]
     assert sum(r["ok"] for r in records) == 998
     summary = _summary(capsys.readouterr().err)
     assert summary["inputs"] == "1000" and summary["failed"] == "2"
@@ -85,7 +77,7 @@ def test_csv_output_has_a_header_and_one_row_per_input(
     source = tmp_path / "numbers.csv"
     source.write_text("tracking_number,slug\n1Z0000000000000001,ups\n123456789012,fedex\n,ups\n")
     out = tmp_path / "out.csv"
-    argv = ["track", str(source), "--output", str(out), "--fake-latency-ms", "0", "--quiet"]
+    argv = ["track", str(source), "--output", str(out), "--fake", "--fake-latency-ms", "0", "-q"]
     assert main(argv) == 0
     with out.open(newline="") as stream:
         rows = list(csv.DictReader(stream))
@@ -95,7 +87,8 @@ def test_csv_output_has_a_header_and_one_row_per_input(
     assert by_line["2"]["slug"] == "ups" and by_line["2"]["ok"] == "True"
     assert len(by_line["2"]["id"]) == 32 and by_line["2"]["tag"]
     assert by_line["3"]["slug"] == "fedex"
-    assert by_line["4"]["ok"] == "False" and by_line["4"]["error"].startswith("InvalidRequestError")
+    assert by_line["4"]["ok"] == "False"
+    assert by_line["4"]["error"] == "InvalidRequestError: line 4: no tracking number"
 
 
 class _Terminal(io.StringIO):
@@ -103,29 +96,31 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_progress_bar_on_a_terminal_and_in_a_log() -> None:
-    stats = BulkStats(submitted=200)
+def test_progress_bar_on_a_terminal_and_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     tty = _Terminal()
     bar = ProgressBar(tty, total=200, quiet=False)
-    for done in (50, 200):
-        stats.succeeded = done
-        bar._last_draw = 0.0  # draw every call; the bar throttles to 20 frames/s
-        bar(stats)
+    for done, elapsed in ((50, 10.0), (200, 40.0)):
+        clock[0] = 1000.0 + elapsed
+        bar(done, 1)
     bar.close()
     frames = tty.getvalue().split("\r")[1:]
-    assert frames[0].startswith("[#######-----------------------] 50/200")
-    assert frames[1].startswith("[##############################] 200/200")
+    # 50 done in 10 s: 5/s, 150 to go: 30 s left.
+    assert frames[0].startswith("[#######-----------------------] 50/200 5/s errors 1 ETA 0:30")
+    assert frames[1].startswith("[##############################] 200/200 5/s errors 1 ETA 0:00")
     assert tty.getvalue().endswith("\n")
 
     log = io.StringIO()  # not a terminal: a line per 10%
     bar = ProgressBar(log, total=200, quiet=False)
     for done in range(1, 201):
-        stats.succeeded = done
-        bar(stats)
+        clock[0] = 1040.0 + done  # 1 item/s
+        bar(done, 0)
     lines = log.getvalue().splitlines()
-    assert lines[0] == "1/200 done, 0 errors" and lines[-1] == "200/200 done, 0 errors"
+    assert lines[0] == "1/200 done, 0 errors, ETA 3:19"
+    assert lines[-1] == "200/200 done, 0 errors, ETA 0:00"
     assert len(lines) == 11  # the first item, then every 10%
 
     quiet = io.StringIO()
-    ProgressBar(quiet, total=200, quiet=True)(stats)
+    ProgressBar(quiet, total=200, quiet=True)(10, 0)
     assert quiet.getvalue() == ""

@@ -9,7 +9,10 @@ completion order), so one failure never sinks the batch. Inputs are read
 lazily and at most ``concurrency`` units of work are in flight, so memory is
 O(concurrency), not O(N): a generator of 100,000 numbers streams through.
 Lookups use the list endpoint's ``tracking_numbers`` filter, 50 numbers per
-request, before falling back to one request per item.
+request. A lookup that fails once the transport's retries are spent is tried
+once more, then split in halves down to single numbers, so a persistent
+failure fails only the inputs it concerns; an input's own error (a malformed
+number) is never replaced by its chunk's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
+    Mapping,
     Sequence,
 )
 from typing import Any, Generic, TypeVar
@@ -35,7 +39,18 @@ from aftership_async_generated.tracking import (
     TrackingAPI,
 )
 
-from ._errors import InvalidRequestError, NotFoundError, TrackingAlreadyExistsError
+from ._errors import (
+    APIConnectionError,
+    AuthenticationError,
+    ConfigurationError,
+    InternalServerError,
+    InvalidRequestError,
+    InvalidResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    TrackingAlreadyExistsError,
+)
 from ._policies import bulk_traffic
 from ._types import UNSET
 
@@ -93,6 +108,8 @@ class BulkStats:
 
 
 Progress = Callable[[BulkStats], None]
+#: Per ref: its tracking, None when it has none, or the error that kept it unknown.
+_Outcomes = dict["TrackingRef", "Tracking | Exception | None"]
 Unit = list[tuple[int, Any]]
 _Checked = tuple[int, Any, TrackingRef]
 
@@ -249,6 +266,35 @@ def _ref(item: TrackingInput) -> TrackingRef:
     return TrackingRef(number.strip(), ref.slug or None)
 
 
+#: Failures that concern every input of a request alike: splitting the request
+#: would only repeat them.
+_WHOLE_REQUEST_ERRORS = (
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitError,
+    ConfigurationError,
+)
+
+#: Failures worth one more try of the same work once the transport's retries
+#: are spent: the server or the network, not the request, was at fault.
+_TRANSIENT_ERRORS = (APIConnectionError, InternalServerError, RateLimitError, InvalidResponseError)
+
+
+#: Failures of the server or the network rather than of particular inputs.
+_OUTAGE_ERRORS = (APIConnectionError, InternalServerError, RateLimitError)
+
+
+def _transient(error: Exception) -> bool:
+    return isinstance(error, _TRANSIENT_ERRORS)
+
+
+def _resolved(refs: Sequence[TrackingRef], found: Mapping[TrackingRef, Tracking]) -> _Outcomes:
+    results: _Outcomes = {}
+    for ref in refs:
+        results[ref] = found.get(ref)
+    return results
+
+
 def _not_found(ref: TrackingRef) -> NotFoundError:
     what = ref.tracking_number + (f" ({ref.slug})" if ref.slug else "")
     return NotFoundError(
@@ -359,6 +405,51 @@ class Bulk:
                 found[ref] = candidates[0]
         return found
 
+    async def _find_each(self, refs: Sequence[TrackingRef]) -> _Outcomes:
+        """Like :meth:`_find`, but a failure is confined to the refs it concerns.
+
+        Refs not found map to None. A chunk whose lookup
+        fails (after the transport's own retries) is tried once more when the
+        failure was transient, then split in halves, each looked up on its
+        own, down to single numbers: a number the server cannot answer for
+        fails alone. Not split: a failure that concerns every request alike
+        (the key was refused, the rate limit), and one that both halves meet
+        from the server or the network (an outage, not an input).
+        """
+        outcome = await self._try_find(refs)
+        if isinstance(outcome, Exception) and _transient(outcome):
+            outcome = await self._try_find(refs)
+        if isinstance(outcome, Exception):
+            return await self._split(refs, outcome)
+        return _resolved(refs, outcome)
+
+    async def _split(self, refs: Sequence[TrackingRef], error: Exception) -> _Outcomes:
+        if len(refs) == 1 or isinstance(error, _WHOLE_REQUEST_ERRORS):
+            return dict.fromkeys(refs, error)
+        middle = len(refs) // 2
+        halves = (refs[:middle], refs[middle:])
+        outcomes = await asyncio.gather(*(self._try_find(half) for half in halves))
+        if all(isinstance(o, _OUTAGE_ERRORS) for o in outcomes):
+            return dict.fromkeys(refs, error)
+        results: _Outcomes = {}
+        for half, outcome in zip(halves, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                results.update(await self._split(half, outcome))
+            else:
+                results.update(_resolved(half, outcome))
+        return results
+
+    async def _try_find(
+        self, refs: Sequence[TrackingRef]
+    ) -> dict[TrackingRef, Tracking] | Exception:
+        """:meth:`_find`'s answer, or the exception it raised."""
+        try:
+            return await self._find(refs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return exc
+
     def _refs(
         self, unit: Unit
     ) -> tuple[list[tuple[int, Any, TrackingRef]], list[BulkResult[Any, Any]]]:
@@ -372,15 +463,18 @@ class Bulk:
         return good, bad
 
     async def _lookup_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+        # An input rejected here keeps its own error whatever happens to the lookup.
         good, results = self._refs(unit)
         if good:
-            found = await self._find([ref for _, _, ref in good])
+            found = await self._find_each([ref for _, _, ref in good])
             for index, item, ref in good:
-                tracking = found.get(ref)
+                outcome = found[ref]
+                if outcome is None:
+                    outcome = _not_found(ref)
                 results.append(
-                    BulkResult(index=index, input=item, value=tracking)
-                    if tracking is not None
-                    else BulkResult(index=index, input=item, error=_not_found(ref))
+                    BulkResult(index=index, input=item, error=outcome)
+                    if isinstance(outcome, Exception)
+                    else BulkResult(index=index, input=item, value=outcome)
                 )
         return results
 
@@ -388,11 +482,18 @@ class Bulk:
         good, results = self._refs(unit)
         if not good:
             return results
-        found = await self._find([ref for _, _, ref in good])
-        missing = [(i, item, ref) for i, item, ref in good if ref not in found]
+        found = await self._find_each([ref for _, _, ref in good])
+        missing: list[_Checked] = []
         for index, item, ref in good:
-            if ref in found:
-                results.append(BulkResult(index=index, input=item, value=found[ref]))
+            outcome = found[ref]
+            if outcome is None:
+                missing.append((index, item, ref))
+            elif isinstance(outcome, Exception):
+                # Not known to be missing: creating it could only meet 4003 and
+                # the same failing lookup.
+                results.append(BulkResult(index=index, input=item, error=outcome))
+            else:
+                results.append(BulkResult(index=index, input=item, value=outcome))
         created = await asyncio.gather(
             *(self._create_one(i, item, ref) for i, item, ref in missing)
         )
@@ -408,15 +509,21 @@ class Bulk:
             else CreateTrackingRequest(tracking_number=ref.tracking_number, slug=ref.slug or UNSET)
         )
         try:
-            tracking = await self._tracking.create_tracking(request)
+            try:
+                tracking = await self._tracking.create_tracking(request)
+            except Exception as exc:
+                if not _transient(exc):
+                    raise
+                # Once more when the server or the network failed: a create that
+                # did happen meets 4003 and resolves below, so nothing doubles.
+                tracking = await self._tracking.create_tracking(request)
         except TrackingAlreadyExistsError:
             # Created meanwhile, possibly by our own retried attempt: fetch it.
-            try:
-                existing = (await self._find([ref])).get(ref)
-            except Exception as exc:
-                return BulkResult(index=index, input=item, error=exc)
+            existing = (await self._find_each([ref]))[ref]
             if existing is None:
-                return BulkResult(index=index, input=item, error=_not_found(ref))
+                existing = _not_found(ref)
+            if isinstance(existing, Exception):
+                return BulkResult(index=index, input=item, error=existing)
             return BulkResult(index=index, input=item, value=existing)
         except Exception as exc:
             return BulkResult(index=index, input=item, error=exc)

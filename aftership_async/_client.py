@@ -16,7 +16,7 @@ from ._bulk import Bulk
 from ._errors import ConfigurationError
 from ._policies import RateLimit, RetryPolicy
 from ._signing import AuthScheme
-from ._transport import DEFAULT_TIMEOUT, Transport, TransportStats
+from ._transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Transport, TransportStats
 
 __all__ = ["API_VERSIONS", "AfterShip"]
 
@@ -63,6 +63,9 @@ class AfterShip:
             process and host using the same Redis and namespace.
         max_concurrency: requests in flight at once, across all tasks; the
             connection pool is sized to match.
+        max_response_bytes: the largest response body accepted, counted after
+            decompression (default 64 MiB); a larger one raises
+            :class:`InvalidResponseError` without the rest being read.
     """
 
     tracking: TrackingAPI
@@ -89,6 +92,7 @@ class AfterShip:
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
@@ -109,6 +113,7 @@ class AfterShip:
             retry=retry,
             rate_limit=rate_limit,
             max_concurrency=max_concurrency,
+            max_response_bytes=max_response_bytes,
         )
         self.tracking = TrackingAPI(self._transport)
         self.shipping = ShippingAPI(self._transport)

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from ._errors import (
+    APIConnectionError,
     APIError,
     BadRequestError,
     ConflictError,
@@ -28,9 +29,20 @@ from ._errors import (
     error_class_for_status,
 )
 
-__all__ = ["ENVELOPES", "Envelope", "unwrap"]
+__all__ = ["ENVELOPES", "CorruptResponseError", "Envelope", "unwrap"]
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
+
+
+class CorruptResponseError(InvalidResponseError, APIConnectionError):
+    """A success status whose body is empty, cut off or not JSON.
+
+    The answer was damaged on its way (a proxy, a dropped connection after
+    the headers), so it is a transport fault: it is an
+    :class:`APIConnectionError` too and is retried like a dropped connection.
+    Once retries are spent it reaches the caller, who can catch it as either
+    class.
+    """
 
 
 @attrs.frozen
@@ -85,7 +97,8 @@ def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: by
 
     Raises an :class:`APIError` subclass for an error answer (chosen by meta
     code first, then by HTTP status) and :class:`InvalidResponseError` for a
-    success that is not a JSON envelope.
+    success that is not a JSON envelope: :class:`CorruptResponseError`, which
+    the retry policy retries, when the body is empty or not JSON at all.
     """
     payload: Any
     try:
@@ -108,9 +121,16 @@ def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: by
         raise _build_error(envelope, status, headers, body, payload, meta, code, business_error)
 
     if not isinstance(payload, dict) or "data" not in payload:
-        what = "is not JSON" if payload is _NOT_JSON else "has no 'data' member"
+        if payload is _NOT_JSON or not body:
+            what = "is not JSON" if body else "is empty"
+            raise CorruptResponseError(
+                f"{envelope.name} API answered HTTP {status} but the body {what}",
+                status_code=status,
+                headers=headers,
+                body=body,
+            )
         raise InvalidResponseError(
-            f"{envelope.name} API answered HTTP {status} but the body {what}",
+            f"{envelope.name} API answered HTTP {status} but the body has no 'data' member",
             status_code=status,
             headers=headers,
             body=body,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
 from collections.abc import Iterator, Mapping
@@ -37,7 +38,9 @@ class RetryPolicy:
     """When and how long to wait before resending a failed request.
 
     Retried: 429 and 5xx answers, Shipping errors the server marks retryable
-    (``meta.retryable`` or code 4101), timeouts and dropped connections.
+    (``meta.retryable`` or code 4101), timeouts, dropped connections, and
+    success answers whose body is empty, cut off or not JSON (a transport
+    fault, like a dropped connection).
     A wait honours ``Retry-After`` and ``X-RateLimit-Reset`` when the server
     sends them, else grows exponentially with jitter. ``max_attempts`` counts
     the first try; ``deadline`` bounds the whole call, waits included.
@@ -90,21 +93,33 @@ def _server_hint(error: AfterShipError) -> float | None:
     if not isinstance(error, APIError):
         return None
     headers = error.headers
-    retry_after = _header(headers, "retry-after")
-    if retry_after:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - time.time())
-            except (TypeError, ValueError):
-                pass
+    retry_after = _retry_after(_header(headers, "retry-after"))
+    if retry_after is not None:
+        return retry_after
     if error.status_code == 429:
         reset = _header_float(headers, "x-ratelimit-reset")
-        if reset is not None:
+        if reset is not None and math.isfinite(reset):
             # A Unix time in seconds; the window ends at the next whole second.
             return max(0.05, reset - time.time())
     return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` value; None when absent or not a sane wait.
+
+    A number must be finite and not negative (``nan``, ``inf`` and ``-1`` are
+    ignored, not read as "at once"); an HTTP date in the past means now.
+    """
+    if value is None or not value.strip():
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

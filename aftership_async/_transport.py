@@ -40,6 +40,7 @@ from ._errors import (
     APITimeoutError,
     ConfigurationError,
     InvalidRequestError,
+    InvalidResponseError,
     RateLimitError,
 )
 from ._policies import RateLimit, RetryPolicy, make_limiter
@@ -61,6 +62,9 @@ logger = logging.getLogger("aftership_async")
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds for a whole request (aiohttp's own default is 5 minutes)."""
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""The largest response body read, counted after decompression (64 MiB)."""
 
 
 @attrs.frozen
@@ -280,6 +284,7 @@ class Transport:
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ConfigurationError("api_key must be a non-empty string")
@@ -289,6 +294,9 @@ class Transport:
             raise ConfigurationError("timeout must be positive")
         if max_concurrency < 1:
             raise ConfigurationError("max_concurrency must be at least 1")
+        if max_response_bytes < 1:
+            raise ConfigurationError("max_response_bytes must be at least 1")
+        self.max_response_bytes = max_response_bytes
         self._api_key = Secret(api_key.strip())
         self._signer = _build_signer(api_secret, auth)
         self._insecure = allow_insecure_http
@@ -494,7 +502,7 @@ class Transport:
                 timeout=_client_timeout(request.timeout),
                 allow_redirects=False,
             ) as resp:
-                body = await resp.read()
+                body = await _read_body(resp, self.max_response_bytes, request)
                 response = RawResponse(
                     status=resp.status, headers=CIMultiDictProxy(resp.headers.copy()), body=body
                 )
@@ -517,6 +525,40 @@ class Transport:
                 (time.perf_counter() - started) * 1000,
             )
         return response
+
+
+async def _read_body(resp: aiohttp.ClientResponse, limit: int, request: PreparedRequest) -> bytes:
+    """The whole body, or InvalidResponseError as soon as it exceeds ``limit`` bytes.
+
+    The limit counts decompressed bytes: a declared ``Content-Length`` is
+    trusted only when no ``Content-Encoding`` can inflate it.
+    """
+    length = resp.content_length
+    if length is not None and not resp.headers.get("content-encoding"):
+        if length > limit:
+            resp.close()  # the rest is not read: the connection is not reused
+            raise _too_large(resp, limit, request)
+        return await resp.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            raise _too_large(resp, limit, request)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(
+    resp: aiohttp.ClientResponse, limit: int, request: PreparedRequest
+) -> InvalidResponseError:
+    return InvalidResponseError(
+        f"{request.endpoint} ({request.api.name}) answered HTTP {resp.status} with a body "
+        f"larger than max_response_bytes={limit}; it was not read",
+        status_code=resp.status,
+        headers=CIMultiDictProxy(resp.headers.copy()),
+    )
 
 
 @functools.lru_cache(maxsize=32)

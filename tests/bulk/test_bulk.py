@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import tracemalloc
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from aiohttp import web
 
 from aftership_async import (
     AfterShip,
+    AuthenticationError,
     BulkStats,
     CreateTrackingRequest,
     InvalidRequestError,
+    InvalidResponseError,
     NotFoundError,
     RetryPolicy,
     TrackingRef,
@@ -162,3 +166,104 @@ async def test_100k_streamed_lookups_in_bounded_memory() -> None:
     # Memory does not grow with N: the peak over 100k items stays near the
     # peak after the first 10k (an O(N) design would hold 10x as much).
     assert peak < peak_at_10k * 1.5 + 2_000_000
+
+
+async def test_5000_get_or_create_under_10pc_faults_of_every_kind_loses_nothing() -> None:
+    """Every valid input ends OK, nothing is created twice, bad inputs keep their own error.
+
+    The client's default retry policy; only the timeout is short, so that the
+    "slow" faults (stalled answers) cost 0.5 s each instead of 30.
+    """
+    items: list[str | TrackingRef] = [*numbers(5000)]
+    items[10], items[2345] = "", "bad,number"  # rejected before the network
+    async with FakeAfterShip(fault_rate=0.1, seed=12, slow_seconds=2.0) as fake:
+        fake.add_trackings(numbers(5000)[::2])
+        preloaded = fake.stats.created["tracking"]
+        started = asyncio.get_running_loop().time()
+        async with AfterShip(
+            api_key="k", base_url=fake.url, rate_limit=None, timeout=0.5
+        ) as client:
+            results = await client.bulk.get_or_create(items, concurrency=32).collect()
+        elapsed = asyncio.get_running_loop().time() - started
+    assert set(fake.stats.faults) == {
+        "429", "500", "502_html", "503", "drop", "slow", "truncated", "malformed"
+    }  # fmt: skip
+    assert fake.stats.faults["truncated"] > 10 and fake.stats.faults["malformed"] > 10
+    assert [r.index for r in results] == list(range(5000))
+    failed = {r.index: r.error for r in results if not r.ok}
+    assert set(failed) == {10, 2345}
+    assert all(isinstance(e, InvalidRequestError) for e in failed.values())
+    ok = [r for r in results if r.ok]
+    assert all(r.value is not None and r.value.tracking_number == items[r.index] for r in ok)
+    stored = [t["tracking_number"] for t in fake.trackings.values()]
+    assert len(stored) == len(set(stored)) == 4999
+    created = fake.stats.created["tracking"] - preloaded
+    assert created == 2499  # the odd numbers, less the one replaced by "bad,number"
+    assert sum(r.created for r in results) <= created  # a retried create resolves to found
+    assert elapsed < 45, f"took {elapsed:.1f} s"
+
+
+def _poisoned(*numbers_: str, status: int = 200, body: bytes = b"<html>oops</html>") -> Any:
+    """A fake middleware: any list lookup that includes one of ``numbers_`` gets a bad answer."""
+
+    @web.middleware
+    async def poison(request: web.Request, handler: Any) -> web.StreamResponse:
+        asked = request.query.get("tracking_numbers", "").split(",")
+        if request.method == "GET" and set(numbers_) & set(asked):
+            return web.Response(status=status, body=body, content_type="text/html")
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return poison
+
+
+async def test_a_chunk_that_keeps_failing_is_split_down_to_the_input_it_concerns() -> None:
+    items = numbers(50)
+    poison = items[17]
+    unit: list[str | TrackingRef] = [*items, "", "a,b"]  # two rejected inputs in the chunk
+    fake = FakeAfterShip()
+    fake.app.middlewares.append(_poisoned(poison))
+    async with fake:
+        fake.add_trackings(items)
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=None, retry=RETRY) as c:
+            results = await c.bulk.lookup(unit).collect()
+    failed = {r.index: r.error for r in results if not r.ok}
+    assert set(failed) == {17, 50, 51}
+    assert isinstance(failed[17], InvalidResponseError)  # its own failure, once split out
+    assert isinstance(failed[50], InvalidRequestError) and "empty" in str(failed[50])
+    assert isinstance(failed[51], InvalidRequestError) and "a,b" in str(failed[51])
+    # Bisection: a handful of lookups, not one per number.
+    assert fake.stats.requests["get_trackings"] < 60
+
+
+async def test_get_or_create_still_creates_the_rest_of_a_failing_chunk() -> None:
+    items = numbers(50, "JJD")
+    fake = FakeAfterShip()
+    fake.app.middlewares.append(_poisoned(items[3], status=500, body=b"{}"))
+    async with fake:
+        fake.add_trackings(items[:25])
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=None, retry=RETRY) as c:
+            results = await c.bulk.get_or_create(items).collect()
+    failed = [r.index for r in results if not r.ok]
+    assert failed == [3]
+    assert sum(r.created for r in results) == 25
+    assert len(fake.trackings) == 50
+
+
+async def test_an_outage_is_not_bisected_into_a_storm_of_requests() -> None:
+    fake = FakeAfterShip(fault_rate=1.0, faults=["503"])
+    async with fake:
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=None, retry=RETRY) as c:
+            results = await c.bulk.lookup(numbers(50)).collect()
+    assert all(type(r.error).__name__ == "InternalServerError" for r in results)
+    # The chunk twice, then both halves once: 4 lookups of RETRY's 6 attempts each.
+    assert fake.stats.requests["get_trackings"] == 4 * 6
+
+
+async def test_a_refused_key_fails_the_chunk_without_splitting() -> None:
+    async with FakeAfterShip(api_key="right") as fake:
+        async with AfterShip(api_key="wrong", base_url=fake.url, rate_limit=None) as c:
+            results = await c.bulk.lookup([*numbers(50), ""]).collect()
+    assert sum(isinstance(r.error, AuthenticationError) for r in results) == 50
+    assert isinstance(results[50].error, InvalidRequestError)
+    assert fake.stats.statuses[401] == 1

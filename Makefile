@@ -14,8 +14,8 @@ STAMP_BENCH := $(VENV)/.installed-bench
 help:
 	@echo "make demo             bulk tracking lookup against the embedded fake server"
 	@echo "make test             lint, check-generated and the whole test suite"
-	@echo "make generate         regenerate generated/ from spec/"
-	@echo "make check-generated  fail if generated/ is stale"
+	@echo "make generate         regenerate generated/ and api.md from spec/"
+	@echo "make check-generated  fail if generated/ or api.md is stale"
 	@echo "make lint             ruff and mypy --strict"
 	@echo "make bench            side-by-side benchmarks (bench/results.md)"
 
@@ -42,18 +42,18 @@ generate: $(STAMP_TEST)
 
 check-generated: $(STAMP_TEST)
 	@tmp=$$(mktemp -d) && \
-	$(PY) -m codegen --spec-dir spec --out $$tmp >/dev/null && \
-	if diff -r -u generated $$tmp >$$tmp.diff; then \
-		echo "check-generated: generated/ is up to date"; rm -rf $$tmp $$tmp.diff; \
+	$(PY) -m codegen --spec-dir spec --out $$tmp/generated --api-md $$tmp/api.md >/dev/null && \
+	if diff -r -u generated $$tmp/generated >$$tmp.diff && diff -u api.md $$tmp/api.md >>$$tmp.diff; then \
+		echo "check-generated: generated/ and api.md are up to date"; rm -rf $$tmp $$tmp.diff; \
 	else \
 		head -n 40 $$tmp.diff; \
-		echo "check-generated: generated/ is stale: run 'make generate' and commit the result" >&2; \
+		echo "check-generated: generated/ or api.md is stale: run 'make generate' and commit the result" >&2; \
 		rm -rf $$tmp $$tmp.diff; exit 1; \
 	fi
 
 lint: $(STAMP_TEST)
-	$(BIN)/ruff check aftership_async codegen generated tests bench
-	$(BIN)/ruff format --check aftership_async codegen tests bench
+	$(BIN)/ruff check aftership_async aftership_async_pytest codegen generated tests bench
+	$(BIN)/ruff format --check aftership_async aftership_async_pytest codegen tests bench
 	$(BIN)/mypy
 
 # The Redis limiter's tests run a real redis-server: install Debian's when it is

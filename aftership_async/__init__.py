@@ -16,7 +16,7 @@ from aftership_async_generated.returns import *  # noqa: F403
 from aftership_async_generated.shipping import *  # noqa: F403
 from aftership_async_generated.tracking import *  # noqa: F403
 
-from ._bulk import Bulk, BulkResult, BulkRun, BulkStats, TrackingRef
+from ._bulk import Bulk, BulkResult, BulkRun, BulkStats, TrackingInput, TrackingRef
 from ._client import API_VERSIONS, AfterShip
 from ._errors import (
     AfterShipError,
@@ -28,6 +28,7 @@ from ._errors import (
     ConfigurationError,
     ConflictError,
     InternalServerError,
+    InvalidDataError,
     InvalidRequestError,
     InvalidResponseError,
     NotFoundError,
@@ -39,31 +40,52 @@ from ._errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
-from ._policies import NO_RETRY, Limiter, RateLimiter, RetryPolicy, bulk_traffic
+from ._policies import (
+    NO_RETRY,
+    Limiter,
+    RateLimit,
+    RateLimiter,
+    RateLimitSetting,
+    RetryPolicy,
+    bulk_traffic,
+)
 from ._redis_limiter import RedisLimiterStats, RedisRateLimiter
+from ._response import APIResponse, RateLimitState
 from ._transport import RequestOptions, TransportStats
-from ._types import UNSET, OpenEnum, Unset
+from ._types import UNSET, Model, OpenEnum, Unset, malformed_fields
 from ._version import __version__
+from ._versions import AfterShipVersionWarning
 from ._webhooks import (
     DEFAULT_WEBHOOK_TOLERANCE,
+    TRACKING_WEBHOOK_VERSION,
     WEBHOOK_SIGNATURE_HEADER,
+    parse_returns_webhook,
+    parse_shipping_webhook,
     parse_webhook,
     verify_webhook_signature,
+    webhook_headers,
     webhook_signature,
 )
 
 __all__ = [
     "API_VERSIONS",
+    "APIResponse",
+    "RateLimitState",
+    "AfterShipVersionWarning",
     "NO_RETRY",
     "Bulk",
     "BulkResult",
     "BulkRun",
     "BulkStats",
     "Limiter",
+    "Model",
+    "RateLimit",
+    "RateLimitSetting",
     "RateLimiter",
     "RedisLimiterStats",
     "RedisRateLimiter",
     "RetryPolicy",
+    "TrackingInput",
     "TrackingRef",
     "TransportStats",
     "UNSET",
@@ -77,6 +99,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
+    "InvalidDataError",
     "InvalidRequestError",
     "InvalidResponseError",
     "NotFoundError",
@@ -88,14 +111,19 @@ __all__ = [
     "UnprocessableEntityError",
     "Unset",
     "DEFAULT_WEBHOOK_TOLERANCE",
+    "TRACKING_WEBHOOK_VERSION",
     "WEBHOOK_SIGNATURE_HEADER",
     "WebhookError",
     "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",
     "bulk_traffic",
+    "malformed_fields",
+    "parse_returns_webhook",
+    "parse_shipping_webhook",
     "parse_webhook",
     "verify_webhook_signature",
+    "webhook_headers",
     "webhook_signature",
 ]
 # One ``+=`` per API over the generated literal lists: the form type checkers follow.

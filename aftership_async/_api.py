@@ -9,11 +9,12 @@ the transport, never in a template.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import cattrs
 
 from ._errors import InvalidRequestError, InvalidResponseError
+from ._response import RAW_RESPONSE, APIResponse
 from ._transport import ApiDescription, RequestOptions, Transport
 
 __all__ = ["APIGroup", "structure_response"]
@@ -55,6 +56,25 @@ class APIGroup:
             json_body = self.CONVERTER.unstructure(body)
         if options is not None and not isinstance(options, RequestOptions):
             raise InvalidRequestError("options must be a RequestOptions")
+        context = f"{method} {path} ({self.API.name})"
+        if RAW_RESPONSE.get():  # called through ``with_raw_response``
+            data, response = await self._transport.exchange(
+                self.API,
+                method,
+                path,
+                path_params=path_params,
+                query=query,
+                json_body=json_body,
+                options=options,
+            )
+            converter = self.CONVERTER
+            raw: Any = APIResponse(
+                status_code=response.status,
+                headers=response.headers,
+                content=response.body,
+                parse=lambda: structure_response(converter, data, response_type, context=context),
+            )
+            return cast(T, raw)
         data = await self._transport.request(
             self.API,
             method,
@@ -64,9 +84,7 @@ class APIGroup:
             json_body=json_body,
             options=options,
         )
-        return structure_response(
-            self.CONVERTER, data, response_type, context=f"{method} {path} ({self.API.name})"
-        )
+        return structure_response(self.CONVERTER, data, response_type, context=context)
 
 
 def structure_response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
@@ -16,16 +17,74 @@ from ._bulk import Bulk
 from ._errors import ConfigurationError
 from ._policies import RateLimit, RetryPolicy
 from ._signing import AuthScheme
-from ._transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Transport, TransportStats
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    ApiDescription,
+    Transport,
+    TransportStats,
+)
+from ._types import UNSET, Unset
 
 __all__ = ["API_VERSIONS", "AfterShip"]
 
 API_KEY_ENV = "AFTERSHIP_API_KEY"
+API_SECRET_ENV = "AFTERSHIP_API_SECRET"
+AUTH_ENV = "AFTERSHIP_AUTH"
+BASE_URL_ENV = "AFTERSHIP_BASE_URL"
+LOG_ENV = "AFTERSHIP_LOG"
+
+#: The settings read from the environment when the argument is not given (README table).
+ENVIRONMENT = {
+    API_KEY_ENV: "api_key",
+    API_SECRET_ENV: "api_secret",
+    AUTH_ENV: "auth (aes | rsa)",
+    BASE_URL_ENV: "base_url",
+    LOG_ENV: "logging of the aftership_async logger (debug | info | warning)",
+}
+
+_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _auth_from_env() -> AuthScheme | None:
+    value = _env(AUTH_ENV)
+    if value is None or value.lower() in ("api_key", "none"):
+        return None
+    if value.lower() not in ("aes", "rsa"):
+        raise ConfigurationError(f"${AUTH_ENV} must be 'aes' or 'rsa' (or unset)")
+    return "rsa" if value.lower() == "rsa" else "aes"
+
+
+def configure_logging_from_env() -> None:
+    """``AFTERSHIP_LOG=debug``: log this SDK's requests and retries to stderr, no code needed.
+
+    Adds one stderr handler to the ``aftership_async`` logger (once, and only if
+    it has none). What the SDK logs never contains a key, a secret or a signature.
+    """
+    value = _env(LOG_ENV)
+    if value is None:
+        return
+    level = _LOG_LEVELS.get(value.lower())
+    if level is None:
+        raise ConfigurationError(f"${LOG_ENV} must be debug, info or warning")
+    logger = logging.getLogger("aftership_async")
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+#: What the client knows of each API: pinned version, support window, rate limits.
+API_DESCRIPTIONS: tuple[ApiDescription, ...] = (TrackingAPI.API, ShippingAPI.API, ReturnsAPI.API)
 
 #: The API version each group is pinned to.
-API_VERSIONS: Mapping[str, str] = {
-    group.API.name: group.API.version for group in (TrackingAPI, ShippingAPI, ReturnsAPI)
-}
+API_VERSIONS: Mapping[str, str] = {api.name: api.version for api in API_DESCRIPTIONS}
 
 
 class AfterShip:
@@ -39,7 +98,8 @@ class AfterShip:
     Args:
         api_key: the ``as-api-key``; defaults to ``$AFTERSHIP_API_KEY``.
         api_secret: the secret of a signing key: every request (all three
-            APIs) is then signed, see ``auth``.
+            APIs) is then signed, see ``auth``. Defaults to
+            ``$AFTERSHIP_API_SECRET`` (and ``auth`` to ``$AFTERSHIP_AUTH``).
         auth: the signature scheme, ``"aes"`` (the default when
             ``api_secret`` is given: ``as-signature-hmac-sha256``) or
             ``"rsa"`` (``as-signature-rsa-sha256``, RSASSA-PSS; ``api_secret``
@@ -47,7 +107,9 @@ class AfterShip:
             extra is needed: ``pip install 'aftership-async[rsa]'``). A bad
             key raises :class:`ConfigurationError` here, before any request.
         base_url: scheme and host serving all three APIs under their real
-            path prefixes (a proxy, or the fake server: ``http://127.0.0.1:8765``).
+            path prefixes (a proxy, or the fake server: ``http://127.0.0.1:8765``);
+            defaults to ``$AFTERSHIP_BASE_URL``. ``$AFTERSHIP_LOG=debug`` turns on
+            logging to stderr.
         base_urls: per-API full base URLs, e.g.
             ``{"shipping": "https://sandbox-api.aftership.com/postmen/v3"}``.
         session: an ``aiohttp.ClientSession`` to use; it is not closed by the
@@ -69,7 +131,7 @@ class AfterShip:
     """
 
     tracking: TrackingAPI
-    """Tracking API 2025-01: trackings, couriers, delivery-date predictions."""
+    """Tracking API 2026-07: trackings, couriers, delivery-date predictions, courier connections."""
     shipping: ShippingAPI
     """Shipping API (Postmen v3): labels, rates, manifests, pickups, shipper accounts."""
     returns: ReturnsAPI
@@ -94,9 +156,16 @@ class AfterShip:
         max_concurrency: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        configure_logging_from_env()
+        key = api_key if api_key is not None else _env(API_KEY_ENV)
         if not key:
             raise ConfigurationError(f"no API key: pass api_key=... or set ${API_KEY_ENV}")
+        if api_secret is None:
+            api_secret = _env(API_SECRET_ENV)
+            if auth is None:
+                auth = _auth_from_env()
+        if base_url is None:
+            base_url = _env(BASE_URL_ENV)
         unknown = set(base_urls or {}) - {"tracking", "shipping", "returns"}
         if unknown:
             raise ConfigurationError(f"base_urls has unknown API names: {sorted(unknown)}")
@@ -115,10 +184,32 @@ class AfterShip:
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
         )
-        self.tracking = TrackingAPI(self._transport)
-        self.shipping = ShippingAPI(self._transport)
-        self.returns = ReturnsAPI(self._transport)
+        self._bind(self._transport)
+
+    def _bind(self, transport: Transport) -> None:
+        self._transport = transport
+        self.tracking = TrackingAPI(transport)
+        self.shipping = ShippingAPI(transport)
+        self.returns = ReturnsAPI(transport)
         self.bulk = Bulk(self.tracking)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | Unset = UNSET,
+    ) -> AfterShip:
+        """A client with other defaults that shares this one's session.
+
+        ``client.with_options(timeout=5, retry=NO_RETRY).tracking.get_tracking_by_id(...)``:
+        the connection pool, credentials, concurrency cap, statistics and (unless
+        ``rate_limit`` is given) the rate limiter are this client's. Closing the
+        derived client leaves the session open; close the original when done.
+        """
+        client = object.__new__(AfterShip)
+        client._bind(self._transport.derive(timeout=timeout, retry=retry, rate_limit=rate_limit))
+        return client
 
     @property
     def stats(self) -> TransportStats:

@@ -9,7 +9,19 @@ Policy, in one place:
 * scalars are checked, not coerced: a string where a number belongs is an
   error, never a silent ``int("abc")`` crash or ``bool("false") is True``;
 * ``date-time`` strings become ``datetime`` (an offset is kept when sent),
-  ``date`` strings become ``date``; enums are open (see ``OpenEnum``).
+  ``date`` strings become ``date``; a ``datetime | date`` field takes either
+  (a bare ``YYYY-MM-DD`` stays a ``date``: no midnight is invented); ``""``
+  in a nullable date, date-time or date-or-date-time field is ``None``;
+  enums are open (see ``OpenEnum``);
+* in a :class:`~aftership_async._types.Model`, a malformed value in an
+  optional field (one defaulting to ``UNSET``) does not fail the object: the
+  field is ``UNSET``, the raw value is kept for
+  :func:`~aftership_async.malformed_fields` and a warning is logged once per
+  model and field. The value is the field's whole JSON value: a nested object
+  that does not decode, or a list with one item that does not, is set aside
+  as a whole (a malformed optional field *inside* a nested object is set
+  aside by that object's own decoder). Required fields, and every field of
+  an attrs class that is not a ``Model``, fail the object as before.
 
 Structuring errors are left to the caller, which wraps them in
 :class:`~aftership_async.InvalidResponseError`.
@@ -19,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import types
 import typing
 from collections.abc import Callable
@@ -28,12 +41,24 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from ._types import UNSET, OpenEnum, Unset
+from ._types import UNSET, Model, OpenEnum, Unset
 
-__all__ = ["JSON_NAME", "make_converter"]
+__all__ = ["JSON_NAME", "make_converter", "skip_on_decode"]
 
 #: The attrs field metadata key holding the JSON name when it differs.
 JSON_NAME = "json"
+
+logger = logging.getLogger("aftership_async")
+
+#: What a field's decoding raises on a value of the wrong shape (the hooks'
+#: errors); anything else is a bug and is not set aside.
+_MALFORMED = (TypeError, ValueError)
+
+#: (model, JSON field name) pairs already warned about: one warning each per process.
+_WARNED: set[tuple[type, str]] = set()
+
+#: How much of a decoding error a warning quotes (it may repeat the value).
+_PROBLEM_CHARS = 60
 
 
 def make_converter() -> cattrs.Converter:
@@ -84,17 +109,26 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
     ``str`` belongs, a known enum value, a date-time string, a nested object
     or list) and calls the field's hook for everything else, so results and
     errors are the hooks' own.
+
+    A :class:`Model` with optional fields gets a second decoder, ``tolerant``,
+    in which each optional field's decoding sits in its own ``try`` whose
+    handler sets the raw value aside and leaves the field ``UNSET``. The
+    first decoder runs all its fields in one ``try`` (a ``try`` per field
+    costs two instructions a field, measurably; one costs nothing) and hands
+    over to ``tolerant`` at the field that failed, with the fields already
+    decoded: a malformed value costs its own field, not a second pass.
     """
     hints = typing.get_type_hints(cl)
     fields = attrs.fields(cl)
+    tolerant = issubclass(cl, Model) and any(a.default is UNSET for a in fields)
     env: dict[str, Any] = {"_cl": cl, "_kind": _kind, "UNSET": UNSET}
     required = [a.metadata.get(JSON_NAME, a.name) for a in fields if a.default is attrs.NOTHING]
-    body = [
+    checks = [
         "    if o.__class__ is not dict and not isinstance(o, dict):",
         f"        raise TypeError('expected a JSON object for {cl.__name__}, got ' + _kind(o))",
     ]
     if required:
-        body += [
+        checks += [
             f"    missing = [n for n in {tuple(required)!r} if n not in o]",
             "    if missing:",
             f"        raise ValueError('{cl.__name__} is missing required field(s) '"
@@ -102,8 +136,7 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
         ]
     _GENERATING.add(cl)
     try:
-        for i, field in enumerate(fields):
-            body += _field_lines(conv, env, i, field, hints[field.name])
+        decode = [_field_lines(conv, env, i, a, hints[a.name]) for i, a in enumerate(fields)]
     finally:
         _GENERATING.discard(cl)
     if _plain(cl):
@@ -111,25 +144,145 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
         # directly builds the same object as __init__, at a fraction of the
         # cost of a call with dozens of keyword arguments.
         env["_new"] = object.__new__
-        body.append("    i = _new(_cl)")
-        body += [f"    i.{field.name} = v{n}" for n, field in enumerate(fields)]
-        body.append("    return i")
+        build = ["    i = _new(_cl)", *(f"    i.{a.name} = v{n}" for n, a in enumerate(fields))]
     else:
-        arguments = ", ".join(f"{field.alias}=v{i}" for i, field in enumerate(fields))
-        body.append(f"    return _cl({arguments})")
+        arguments = ", ".join(f"{a.alias}=v{n}" for n, a in enumerate(fields))
+        build = [f"    i = _cl({arguments})"]
+    if not tolerant:
+        body = [*checks, *(line for lines in decode for line in lines), *build]
+    else:
+        # One ``try`` around all fields; on a failure, ``tolerant`` takes over
+        # at the failing field (known from the traceback's line number) with
+        # the fields decoded so far, so nothing is decoded twice.
+        body = [*checks, "    try:"]
+        field_at: dict[int, int] = {}
+        for n, lines in enumerate(decode):
+            for line in lines:
+                body.append("    " + line)
+                field_at[len(body) + 1] = n  # line 1 is the ``def``
+        body += [
+            "    except _E as e:",
+            # (-1, a line not found, cannot happen: it would mean one more careful pass.)
+            "        return tolerant(o, _field_at.get(e.__traceback__.tb_lineno, -1), e, locals())",
+            *build,
+        ]
+        env.update(
+            _E=_MALFORMED,
+            _field_at=field_at,
+            _aside=_set_aside,
+            _ro=types.MappingProxyType,
+            _setattr=object.__setattr__,  # works on frozen classes too
+        )
+        source = "\n".join(_tolerant_source(fields, decode, build))
+        name = f"<aftership_async structure {cl.__qualname__} (tolerant)>"
+        exec(compile(source, name, "exec"), env)
+    body.append("    return i")
     source = "\n".join(["def structure(o, _=None):", *body])
     exec(compile(source, f"<aftership_async structure {cl.__qualname__}>", "exec"), env)
     structure: Callable[[Any, Any], Any] = env["structure"]
     return structure
 
 
+def _tolerant_source(
+    fields: tuple[attrs.Attribute[Any], ...], decode: list[list[str]], build: list[str]
+) -> list[str]:
+    """``tolerant(o, k, e, done)``: decoding resumed where field ``k`` raised ``e``.
+
+    Fields before ``k`` are taken from ``done`` (the first decoder's locals);
+    field ``k`` is set aside if optional (its local still holds the raw value:
+    the assignment that raised did not happen) and re-raises ``e`` if required;
+    each optional field after it is decoded in its own ``try``. ``k == -1``
+    decodes every field that way.
+    """
+    source = ["def tolerant(o, k, e, done):", "    m = None"]
+    for n, (field, lines) in enumerate(zip(fields, decode, strict=True)):
+        key = field.metadata.get(JSON_NAME, field.name)
+        optional = field.default is UNSET
+        source += [f"    if k > {n}:", f"        v{n} = done['v{n}']"]
+        if len(lines) > 1:  # a field decoded as is (``Any``) cannot raise
+            source.append(f"    elif k == {n}:")
+            if optional:
+                source += [
+                    f"        m = _aside(_cl, m, {key!r}, done['v{n}'], e)",
+                    f"        v{n} = UNSET",
+                ]
+            else:
+                source.append("        raise e")
+        source.append("    else:")
+        if optional and len(lines) > 1:
+            source += [
+                "    " + lines[0],
+                "        try:",
+                *("        " + line for line in lines[1:]),
+                "        except _E as err:",
+                f"            m = _aside(_cl, m, {key!r}, v{n}, err)",  # v{n} is still raw
+                f"            v{n} = UNSET",
+            ]
+        else:
+            source += ["    " + line for line in lines]
+    return [
+        *source,
+        *build,
+        "    if m is not None:",
+        "        _setattr(i, '_malformed', _ro(m))",
+        "    return i",
+    ]
+
+
+def _set_aside(
+    cl: type, malformed: dict[str, Any] | None, key: str, raw: Any, exc: Exception
+) -> dict[str, Any]:
+    """Record ``raw`` as field ``key``'s malformed value; warn once per model and field."""
+    if (cl, key) not in _WARNED:
+        _WARNED.add((cl, key))
+        problem = str(exc) or type(exc).__name__
+        if len(problem) > _PROBLEM_CHARS:
+            problem = problem[:_PROBLEM_CHARS] + "..."
+        # The message may quote the value: no line breaks or lone surrogates in the log.
+        problem = "".join(c if c.isprintable() else "?" for c in problem)
+        logger.warning(
+            "%s.%s: malformed value set aside, the field is UNSET "
+            "(malformed_fields() has the raw value; warned once per model and field): %s",
+            cl.__name__,
+            key,
+            problem,
+        )
+    if malformed is None:
+        malformed = {}
+    malformed[key] = raw
+    return malformed
+
+
+#: attrs converters the decoder need not call (see :func:`skip_on_decode`).
+_SKIPPED_ON_DECODE: set[Callable[[Any], Any]] = set()
+
+
+def skip_on_decode(*converters: Callable[[Any], Any]) -> None:
+    """Declare attrs converters whose work the decoder already does.
+
+    The generated models convert an enum field's plain string to the member
+    (``ShippingWeight(unit="kg")``); the decoder builds the member itself, so a
+    model whose only converters are these still decodes without ``__init__``.
+    """
+    _SKIPPED_ON_DECODE.update(converters)
+
+
 def _plain(cl: type) -> bool:
-    """Whether ``__init__`` only stores its arguments (so slots can be set directly)."""
+    """Whether ``__init__`` only stores its arguments (so slots can be set directly).
+
+    Converters declared with :func:`skip_on_decode` do not count: they only turn
+    strings into enum members, which the decoder produces already.
+    """
     return (
         getattr(cl, "__setattr__", None) is object.__setattr__
         and not hasattr(cl, "__attrs_post_init__")
         and not hasattr(cl, "__attrs_pre_init__")
-        and all(a.validator is None and a.converter is None and a.init for a in attrs.fields(cl))
+        and all(
+            a.validator is None
+            and (a.converter is None or a.converter in _SKIPPED_ON_DECODE)
+            and a.init
+            for a in attrs.fields(cl)
+        )
     )
 
 
@@ -144,7 +297,14 @@ def _field_lines(
     args = typing.get_args(field_type) if _is_union(field_type) else (field_type,)
     nullable = type(None) in args
     inner = [a for a in args if a is not Unset and a is not type(None)]
-    fast = _fast(conv, env, f"{i}", v, inner[0]) if len(inner) == 1 else None
+    fast: tuple[str, str] | None = None
+    if len(inner) == 1:
+        fast = _fast(conv, env, f"{i}", v, inner[0])
+    elif _is_date_or_datetime(inner):
+        # A string longer than a date has a time part; a bare date (and "",
+        # and anything wrong) goes to the hook.
+        env[f"_p{i}"] = dt.datetime.fromisoformat
+        fast = f"{v}.__class__ is str and len({v}) > 10", f"_p{i}({v})"
     if fast is not None and fast[0] == "True":  # ``Any``: the value as it is
         return lines
     env[f"_t{i}"] = field_type
@@ -172,7 +332,8 @@ def _fast(
         return f"{v}.__class__ is _c{tag}", v
     if t is dt.datetime or t is dt.date:
         env[f"_p{tag}"] = t.fromisoformat
-        return f"{v}.__class__ is str", f"_p{tag}({v})"
+        # "" goes to the hook, which makes it None where the field is nullable.
+        return f"{v}.__class__ is str and {v}", f"_p{tag}({v})"
     if isinstance(t, type) and issubclass(t, enum.Enum):
         env[f"_m{tag}"] = t._value2member_map_
         return f"{v}.__class__ is str and {v} in _m{tag}", f"_m{tag}[{v}]"
@@ -218,19 +379,31 @@ def _is_union(t: Any) -> bool:
     return typing.get_origin(t) in (Union, types.UnionType)
 
 
+def _is_date_or_datetime(members: list[Any]) -> bool:
+    return len(members) == 2 and set(members) == {dt.datetime, dt.date}
+
+
 def _structure_union(conv: cattrs.Converter, t: Any) -> Callable[[Any, Any], Any]:
-    # Only ``X | None`` and ``X | Unset`` (and both) appear in generated code.
-    # Unset never comes from JSON, so it is dropped; None passes through.
+    # Only ``X | None`` and ``X | Unset`` (and both) appear in generated code,
+    # X being one type or the pair ``datetime | date``. Unset never comes from
+    # JSON, so it is dropped; None passes through.
     args = [a for a in typing.get_args(t) if a is not Unset and a is not type(None)]
-    if len(args) != 1:
-        raise TypeError(f"unsupported union {t!r}: only X | None | Unset is generated")
-    inner_type: Any = args[0]
-    nullable = type(None) in typing.get_args(t)
+    inner_type: Any = args[0] if len(args) == 1 else None
     inner: Callable[[Any, Any], Any] | None = None
+    if _is_date_or_datetime(args):
+        inner = _structure_date_or_datetime
+    elif len(args) != 1:
+        raise TypeError(
+            f"unsupported union {t!r}: only X | None | Unset "
+            "and datetime | date | None | Unset are generated"
+        )
+    nullable = type(None) in typing.get_args(t)
+    # AfterShip sends "" for "no date"; in a nullable date field that is null.
+    empty_is_none = nullable and (inner is not None or inner_type in (dt.datetime, dt.date))
 
     def structure(value: Any, _: Any) -> Any:
         nonlocal inner
-        if value is None:
+        if value is None or (empty_is_none and value == ""):
             if nullable:
                 return None
             raise TypeError("null where a value is required")
@@ -331,6 +504,18 @@ def _structure_date(value: Any, _: Any) -> dt.date:
     if not isinstance(value, str):
         raise TypeError(f"expected a date string, got {_kind(value)}")
     return dt.date.fromisoformat(value)
+
+
+def _structure_date_or_datetime(value: Any, _: Any) -> dt.date:
+    """A ``datetime`` when the string has a time part, else a ``date`` (never midnight)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a date or date-time string, got {_kind(value)}")
+    if len(value) <= 10:  # the longest date alone, "YYYY-MM-DD"; a time needs 3 more
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass  # "2022W03T10" is a date-time in 10 characters
+    return dt.datetime.fromisoformat(value)
 
 
 def _unstructure_datetime(value: dt.datetime) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
+    "InvalidDataError",
     "InvalidRequestError",
     "InvalidResponseError",
     "NotFoundError",
@@ -39,6 +40,22 @@ __all__ = [
 class AfterShipError(Exception):
     """Base class of every exception raised by aftership-async."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable (a Celery or multiprocessing worker sends errors across processes)
+        # although subclasses take keyword-only arguments; headers travel as a plain dict.
+        state = {
+            key: dict(value) if isinstance(value, Mapping) and key == "headers" else value
+            for key, value in self.__dict__.items()
+        }
+        return _rebuild, (type(self), self.args, state)
+
+
+def _rebuild(cls: type[AfterShipError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigurationError(AfterShipError, ValueError):
     """The client was configured wrongly (no API key, bad base URL...)."""
@@ -48,8 +65,44 @@ class InvalidRequestError(AfterShipError, ValueError):
     """An argument was rejected before anything was sent."""
 
 
+class InvalidDataError(AfterShipError, ValueError):
+    """Data given to a model's ``from_dict``/``from_json`` does not fit the model.
+
+    Your data, not a server response (that is :class:`InvalidResponseError`):
+    a missing required field, a value of the wrong type, or text that is not JSON.
+    """
+
+
 class APIConnectionError(AfterShipError):
-    """The request could not be completed: connection refused or dropped, DNS, TLS."""
+    """The request could not be completed: connection refused or dropped, DNS, TLS.
+
+    ``cause_type`` and ``cause_message`` are the underlying aiohttp/OS error's
+    class name and message (with any credential masked; the exception itself is
+    not chained, because aiohttp errors can carry the request and its key).
+    ``attempts`` and ``elapsed`` say how many tries were made over how many
+    seconds before the client gave up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause_type: str | None = None,
+        cause_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.cause_type = cause_type
+        self.cause_message = cause_message
+        self.attempts = 1
+        self.elapsed: float | None = None
+
+    def gave_up(self, attempts: int, elapsed: float) -> None:
+        """Record the retries behind this error, in its attributes and message."""
+        self.attempts, self.elapsed = attempts, elapsed
+        plural = "s" if attempts != 1 else ""
+        self.args = (
+            f"{self.args[0]}; gave up after {attempts} attempt{plural} over {elapsed:.1f}s",
+        )
 
 
 class APITimeoutError(APIConnectionError):
@@ -221,3 +274,10 @@ def error_class_for_status(status: int) -> type[APIError]:
     if status >= 500:
         return InternalServerError
     return STATUS_ERRORS.get(status, APIError)
+
+
+# Tracebacks and reprs name the public path (``aftership_async.NotFoundError``), where users
+# import them from, not the private module that defines them.
+for _name in __all__:
+    globals()[_name].__module__ = "aftership_async"
+del _name

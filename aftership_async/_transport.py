@@ -13,6 +13,7 @@ description, the method and the path template.
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import enum
 import functools
@@ -45,8 +46,9 @@ from ._errors import (
 )
 from ._policies import RateLimit, RetryPolicy, make_limiter
 from ._signing import AuthScheme, Signer, make_signer, sign_request
-from ._types import Unset
+from ._types import UNSET, Unset
 from ._version import __version__
+from ._versions import VersionWatch
 
 __all__ = [
     "ApiDescription",
@@ -78,6 +80,9 @@ class ApiDescription:
     default_rate_limit: float
     #: Requests per second by endpoint key (``"GET /trackings/{id}"``).
     rate_limits: Mapping[str, float] = attrs.field(factory=dict)
+    #: The pinned version's support window, ISO dates from the spec (None: not announced).
+    released: str | None = None
+    supported_until: str | None = None
 
     def rate_limit(self, endpoint: str) -> float:
         """The documented requests/second for an endpoint key."""
@@ -297,6 +302,8 @@ class Transport:
         if max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be at least 1")
         self.max_response_bytes = max_response_bytes
+        #: The transport this one was derived from (``with_options``): it owns the session.
+        self._parent: Transport | None = None
         self._api_key = Secret(api_key.strip())
         self._signer = _build_signer(api_secret, auth)
         self._insecure = allow_insecure_http
@@ -316,6 +323,8 @@ class Transport:
         self._slots = asyncio.Semaphore(max_concurrency)
         self._rng = random.Random()
         self.stats = TransportStats()
+        #: Warns once per API and served version when ``as-api-version`` differs from the pin.
+        self.versions = VersionWatch()
         self.user_agent = user_agent or (
             f"aftership-async/{__version__} aiohttp/{aiohttp.__version__} "
             f"python/{platform.python_version()}"
@@ -323,6 +332,32 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"Transport(origin={self._origin!r}, base_urls={self._base_urls!r})"
+
+    def derive(
+        self,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | Unset = UNSET,
+    ) -> Transport:
+        """A transport with other per-request settings, sharing everything else.
+
+        The session (and its connection pool), credentials, base URLs, the
+        concurrency cap, the statistics and the version watch are shared; the
+        rate limiter too, unless ``rate_limit`` replaces it.
+        """
+        if timeout is not None and timeout <= 0:
+            raise ConfigurationError("timeout must be positive")
+        derived = copy.copy(self)
+        derived._parent = self._parent or self
+        derived._owns_session = False
+        if timeout is not None:
+            derived.timeout = timeout
+        if retry is not None:
+            derived.retry = retry
+        if not isinstance(rate_limit, Unset):
+            derived.rate_limiter = make_limiter(rate_limit)
+        return derived
 
     def base_url(self, api: ApiDescription) -> str:
         """The API's base URL: a per-API override, else the default under the origin."""
@@ -334,6 +369,8 @@ class Transport:
 
     async def open(self) -> aiohttp.ClientSession:
         """The session, created on first use when the caller gave none."""
+        if self._parent is not None:  # a derived transport: the parent's session
+            return await self._parent.open()
         if self._session is None or (self._owns_session and self._session.closed):
             # The connector holds as many connections as requests may be in flight.
             self._session = aiohttp.ClientSession(
@@ -418,8 +455,32 @@ class Transport:
         ``options.retry``); each attempt is prepared afresh so a signature's
         date stays current.
         """
+        data, _ = await self.exchange(
+            api,
+            method,
+            path,
+            path_params=path_params,
+            query=query,
+            json_body=json_body,
+            options=options,
+        )
+        return data
+
+    async def exchange(
+        self,
+        api: ApiDescription,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        query: Mapping[str, object] | None = None,
+        json_body: Any = None,
+        options: RequestOptions | None = None,
+    ) -> tuple[Any, RawResponse]:
+        """:meth:`request`, also returning the successful response (status, headers, body)."""
         policy = options.retry if options is not None and options.retry else self.retry
-        deadline = time.monotonic() + policy.deadline
+        started = time.monotonic()
+        deadline = started + policy.deadline
         attempt = 0
         while True:
             attempt += 1
@@ -434,10 +495,12 @@ class Transport:
             )
             try:
                 response = await self.send(prepared)
+                self.versions.check_headers(api, response.headers)
                 self.rate_limiter.observe(_limiter_key(prepared), response.headers)
-                return unwrap(
+                data = unwrap(
                     ENVELOPES[api.envelope], response.status, response.headers, response.body
                 )
+                return data, response
             except (APIError, APIConnectionError) as exc:
                 if isinstance(exc, APIError):
                     self.rate_limiter.observe(_limiter_key(prepared), exc.headers)
@@ -445,6 +508,8 @@ class Transport:
                     self.stats.rate_limited += 1
                 delay = self._retry_delay(policy, exc, attempt, method, deadline)
                 if delay is None:
+                    if isinstance(exc, APIConnectionError):
+                        exc.gave_up(attempt, time.monotonic() - started)
                     raise
                 self.stats.retries += 1
                 logger.debug(
@@ -470,6 +535,17 @@ class Transport:
         if delay is None or time.monotonic() + delay > deadline:
             return None
         return delay
+
+    def _mask(self, text: str) -> str:
+        """``text`` with the API key (and an AES secret) replaced by asterisks."""
+        for secret in (self._api_key.get(), self._signer_secret()):
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "********")
+        return text
+
+    def _signer_secret(self) -> str | None:
+        key = getattr(self._signer, "_key", None)  # AESSigner's secret (RSA keys are objects)
+        return key.decode("utf-8", "replace") if isinstance(key, bytes) else None
 
     async def send(self, request: PreparedRequest) -> RawResponse:
         """One HTTP exchange under the concurrency cap and the rate limiter.
@@ -509,12 +585,17 @@ class Transport:
         except TimeoutError:
             raise APITimeoutError(
                 f"{request.endpoint} ({request.api.name}) got no complete response "
-                f"within {request.timeout:g}s"
+                f"within the {request.timeout:g}s timeout of an attempt",
+                cause_type="TimeoutError",
             ) from None
         except (aiohttp.ClientError, OSError) as exc:
-            # ``from None``: aiohttp errors can carry the request, and with it the key.
+            # ``from None``: aiohttp errors can carry the request, and with it the key;
+            # their class and (masked) message stay reachable on the error.
+            cause = self._mask(str(exc))
             raise APIConnectionError(
-                f"{request.endpoint} ({request.api.name}) failed: {type(exc).__name__}: {exc}"
+                f"{request.endpoint} ({request.api.name}) failed: {type(exc).__name__}: {cause}",
+                cause_type=type(exc).__name__,
+                cause_message=cause,
             ) from None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(

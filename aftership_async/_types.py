@@ -3,23 +3,36 @@
 ``UNSET`` marks a field the caller did not set, so that a request sends only
 what was set and can still send an explicit ``null`` (``None``). ``OpenEnum``
 is the base of every generated enum: a value the server adds later is kept,
-not turned into an exception.
+not turned into an exception. ``Model`` is the base of every generated model:
+it holds what :func:`malformed_fields` returns, and converts a model to and
+from the API's JSON (``to_dict``/``to_json``, ``from_dict``/``from_json``).
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any, Final, final
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, Literal, Self, final
 
-__all__ = ["UNSET", "OpenEnum", "Unset"]
+import attrs
+
+from ._errors import InvalidDataError
+
+if TYPE_CHECKING:
+    import cattrs
+
+__all__ = ["UNSET", "Model", "OpenEnum", "Unset", "malformed_fields"]
 
 
 @final
 class Unset:
     """The type of :data:`UNSET`: "no value given", distinct from ``None``.
 
-    It is falsy, so ``if tracking.title:`` reads naturally, and it is a
-    singleton that survives copy and pickle.
+    It is falsy, so ``if tracking.title:`` reads naturally (and type checkers
+    narrow ``str | Unset`` to ``str`` there: ``__bool__`` returns
+    ``Literal[False]``), and it is a singleton that survives copy and pickle.
     """
 
     _instance: Unset | None = None
@@ -33,7 +46,7 @@ class Unset:
     def __repr__(self) -> str:
         return "UNSET"
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> Literal[False]:
         return False
 
     def __copy__(self) -> Unset:
@@ -46,7 +59,7 @@ class Unset:
         return "UNSET"
 
 
-UNSET: Final = Unset()
+UNSET: Final[Unset] = Unset()
 
 
 class OpenEnum(enum.StrEnum):
@@ -71,3 +84,98 @@ class OpenEnum(enum.StrEnum):
     def is_known(self) -> bool:
         """``True`` for a value listed in the spec, ``False`` for one kept as-is."""
         return type(self).__members__.get(self._name_) is self
+
+
+_NOTHING_MALFORMED: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+class Model:
+    """The base of every generated model; it adds no field.
+
+    Its one slot, ``_malformed``, is not an attrs field (so ``attrs.fields``,
+    equality, ``repr`` and encoding ignore it) and is set only by the decoder,
+    only when an optional field held a value it could not decode: see
+    :func:`malformed_fields`. Copies (``copy``, ``pickle``, ``attrs.evolve``)
+    do not carry it.
+    """
+
+    __slots__ = ("_malformed",)
+    _malformed: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as the API's JSON value: wire names, ISO dates, ``UNSET`` left out.
+
+        Exactly what a request body sends (``None`` stays as ``null``); nested
+        models and enums become plain dicts and strings. The inverse of
+        :meth:`from_dict`.
+        """
+        out: dict[str, Any] = _converter().unstructure(self)
+        return out
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """``json.dumps(self.to_dict())``: a string to store, log or cache."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build the model from its JSON value (what :meth:`to_dict` or the API gives).
+
+        Decoded exactly as a response is: unknown keys are ignored, unknown enum
+        values kept, and a malformed optional field is set aside
+        (:func:`malformed_fields`). Data that does not fit (a missing required
+        field, a wrong type in one) raises :class:`~aftership_async.InvalidDataError`,
+        a ``ValueError``.
+        """
+        if isinstance(data, Mapping) and not isinstance(data, dict):
+            data = dict(data)
+        try:
+            model: Self = _converter().structure(data, cls)
+        except Exception as exc:  # cattrs, enum and date parsing raise many kinds
+            text = str(exc) or type(exc).__name__
+            if len(text) > 300:
+                text = text[:300] + "..."
+            raise InvalidDataError(f"the data does not match {cls.__name__}: {text}") from exc
+        return model
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        """:meth:`from_dict` of ``json.loads(text)``; invalid JSON raises ``InvalidDataError``."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes
+            raise InvalidDataError(f"not JSON for {cls.__name__}: {exc}") from None
+        return cls.from_dict(data)
+
+
+_CONVERTER: cattrs.Converter | None = None
+
+
+def _converter() -> cattrs.Converter:
+    """The generated package's converter, imported on first use.
+
+    The generated models import this module, so it cannot import them (nor
+    their converter) at import time.
+    """
+    global _CONVERTER
+    if _CONVERTER is None:
+        from aftership_async_generated._converter import CONVERTER
+
+        _CONVERTER = CONVERTER
+    return _CONVERTER
+
+
+def malformed_fields(model: object) -> Mapping[str, Any]:
+    """The raw JSON values the decoder set aside in ``model``, by JSON field name.
+
+    A malformed value in an optional field (a date that is no date, a string
+    where an object belongs, a list with one bad item...) does not fail the
+    response: the field decodes as :data:`UNSET`, a warning names the model and
+    the field (once per model and field), and the value as received is kept
+    here. Empty when every field decoded. Only ``model`` itself is described:
+    a nested model has its own entries (``malformed_fields(tracking.courier)``).
+    """
+    if isinstance(model, Model):
+        return getattr(model, "_malformed", _NOTHING_MALFORMED)
+    if attrs.has(type(model)):
+        return _NOTHING_MALFORMED  # not a Model: decoded strictly, nothing set aside
+    raise TypeError(f"malformed_fields() takes a model, not {type(model).__name__}")

@@ -1,12 +1,18 @@
-"""Verify and decode AfterShip Tracking webhooks.
+"""Verify and decode AfterShip webhooks of the three APIs.
 
-AfterShip POSTs each event to the merchant's URL with the header
-``aftership-hmac-sha256: base64(HMAC-SHA256(webhook secret, raw body))``.
-:func:`parse_webhook` checks that signature first, in constant time, and only
-then reads the body: the JSON must decode into a
-:class:`~aftership_async.TrackingWebhookEvent` (the event and the full
-``Tracking`` in ``msg``), and its ``ts`` must be within ``tolerance`` seconds
-of now, which bounds how long a captured delivery can be replayed.
+AfterShip signs each delivery with ``base64(HMAC-SHA256(webhook secret, raw
+body))``; only the header differs (../shared/reference/webhooks.md §0):
+
+* Tracking: ``aftership-hmac-sha256`` -> :func:`parse_webhook`
+  (:class:`~aftership_async.TrackingWebhookEvent`, ``msg`` is the Tracking);
+* Returns: ``as-signature-hmac-sha256`` (older accounts ``am-webhook-signature:
+  hmac-sha256=...``) -> :func:`parse_returns_webhook` (``data`` is the Return);
+* Shipping: ``am-webhook-signature: hmac-sha256=...`` -> :func:`parse_shipping_webhook`.
+
+Each checks the signature first, in constant time, and only then reads the
+body; the event's time must be within ``tolerance`` of now (by default wide
+enough for every retry AfterShip makes). The per-API differences are one
+table (:data:`TRACKING_WEBHOOK` and its two siblings), not three code paths.
 
 Every failure is a typed error and never a partly decoded event:
 :class:`WebhookVerificationError` (answer 401) or :class:`WebhookPayloadError`
@@ -18,14 +24,21 @@ signature the body should have had.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+import attrs
 
 from aftership_async_generated._converter import CONVERTER
+from aftership_async_generated.returns.api import ReturnsAPI
+from aftership_async_generated.returns.models import ReturnsWebhookEvent
+from aftership_async_generated.shipping.models import ShippingWebhookEvent
+from aftership_async_generated.tracking.api import TrackingAPI
 from aftership_async_generated.tracking.models import TrackingWebhookEvent
 
 from ._errors import (
@@ -34,20 +47,43 @@ from ._errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
+from ._transport import ApiDescription
+from ._versions import WEBHOOK_VERSION_HEADER, VersionWatch
 
 __all__ = [
+    "AFTERSHIP_WEBHOOK_RETRY_WINDOW",
     "DEFAULT_WEBHOOK_TOLERANCE",
+    "TRACKING_WEBHOOK_VERSION",
     "WEBHOOK_SIGNATURE_HEADER",
+    "parse_returns_webhook",
+    "parse_shipping_webhook",
     "parse_webhook",
     "verify_webhook_signature",
+    "webhook_headers",
     "webhook_signature",
 ]
 
 #: The request header carrying the signature of a Tracking webhook.
 WEBHOOK_SIGNATURE_HEADER = "aftership-hmac-sha256"
 
-#: Seconds an event's ``ts`` may lie in the past (or future) by default.
-DEFAULT_WEBHOOK_TOLERANCE = 300.0
+#: The version of the webhook payloads the models describe (the Tracking API's pin).
+TRACKING_WEBHOOK_VERSION = TrackingAPI.API.version
+
+#: Warns once per process and served webhook version (webhook handlers have no client).
+_WEBHOOK_VERSIONS = VersionWatch()
+
+#: AfterShip's retry schedule for an undelivered event: 14 attempts, the n-th retry
+#: 2**n x 30 s after the one before, so the last one comes 245,730 s (~68.3 h) after the
+#: event, with the event's original body and ``ts`` (../shared/reference/webhooks.md §2.5).
+AFTERSHIP_WEBHOOK_RETRY_WINDOW = sum(30 * 2**n for n in range(13))
+
+#: Seconds an event's ``ts`` may lie in the past by default: AfterShip's whole retry window
+#: plus an hour, so that no retry AfterShip makes is refused. ``ts`` is not covered by any
+#: signed timestamp, so this bounds replays only loosely: drop duplicates by ``event_id``.
+DEFAULT_WEBHOOK_TOLERANCE = float(AFTERSHIP_WEBHOOK_RETRY_WINDOW + 3600)
+
+#: Seconds an event's ``ts`` may lie in the future (clock skew), whatever the tolerance.
+_FUTURE_SKEW = 300.0
 
 Body = bytes | bytearray | memoryview
 
@@ -61,33 +97,99 @@ def webhook_signature(body: Body, secret: str) -> str:
     return base64.b64encode(hmac.new(key, _body_bytes(body), hashlib.sha256).digest()).decode()
 
 
-def verify_webhook_signature(body: Body, signature: str | None, secret: str) -> None:
+#: The prefix of an ``am-webhook-signature`` value (``hmac-sha256=<b64>``).
+_PREFIX = "hmac-sha256="
+
+
+def verify_webhook_signature(
+    body: Body,
+    signature: str | None,
+    secret: str,
+    *,
+    header: str = WEBHOOK_SIGNATURE_HEADER,
+    prefix: str = "",
+) -> None:
     """Raise :class:`WebhookVerificationError` unless ``signature`` signs ``body``.
 
     ``body`` is the raw request body, byte for byte (``await request.read()``),
-    never re-serialized JSON; ``signature`` is the ``aftership-hmac-sha256``
-    header (``None`` when absent). The comparison takes constant time.
+    never re-serialized JSON; ``signature`` is the signature header's value
+    (``None`` when absent): bare base64, or for a header whose format has a
+    ``prefix`` (``am-webhook-signature: hmac-sha256=...``) with or without it.
+    ``header`` names the header in error messages. The comparison takes
+    constant time.
     """
     expected = webhook_signature(body, secret).encode("ascii")
     if signature is None:
-        raise WebhookVerificationError(
-            f"the {WEBHOOK_SIGNATURE_HEADER} header is missing", reason="missing"
-        )
+        raise WebhookVerificationError(f"the {header} header is missing", reason="missing")
     if not isinstance(signature, str):
+        raise WebhookVerificationError(f"the {header} header must be a string", reason="mismatch")
+    value = signature.strip()
+    if prefix and value[: len(prefix)].lower() == prefix:
+        value = value[len(prefix) :].strip()
+    if not value:
+        raise WebhookVerificationError(f"the {header} header is empty", reason="missing")
+    if not hmac.compare_digest(value.encode("utf-8", "replace"), expected):
         raise WebhookVerificationError(
-            f"the {WEBHOOK_SIGNATURE_HEADER} header must be a string", reason="mismatch"
-        )
-    if not signature.strip():
-        raise WebhookVerificationError(
-            f"the {WEBHOOK_SIGNATURE_HEADER} header is empty", reason="missing"
-        )
-    received = signature.strip().encode("utf-8", "replace")
-    if not hmac.compare_digest(received, expected):
-        raise WebhookVerificationError(
-            f"the {WEBHOOK_SIGNATURE_HEADER} signature does not match the body "
+            f"the {header} signature does not match the body "
             "(wrong webhook secret, or the body was changed or re-serialized)",
             reason="mismatch",
         )
+
+
+E = TypeVar("E", TrackingWebhookEvent, ReturnsWebhookEvent, ShippingWebhookEvent)
+
+
+@attrs.frozen
+class _WebhookKind(Generic[E]):
+    """How one API signs, dates and versions its webhooks (webhooks.md §0)."""
+
+    api: str
+    #: (signature header, prefix of its value) in the order they are looked for; the first
+    #: present one counts. The prefix is "" or "hmac-sha256=".
+    headers: tuple[tuple[str, str], ...]
+    model: type[E]
+    #: The body field dating the event: "ts" (Unix seconds) or an ISO 8601 field.
+    time_field: str
+    #: Whether the time field must be there (Tracking's ``ts`` always is).
+    time_required: bool
+    #: The pinned API whose version ``as-webhook-version`` is compared with (None: unversioned).
+    pinned: ApiDescription | None
+
+
+TRACKING_WEBHOOK = _WebhookKind(
+    "tracking", ((WEBHOOK_SIGNATURE_HEADER, ""),), TrackingWebhookEvent, "ts", True, TrackingAPI.API
+)
+RETURNS_WEBHOOK = _WebhookKind(
+    "returns",
+    # the second: organisations created before 2022-10-25
+    (("as-signature-hmac-sha256", ""), ("am-webhook-signature", _PREFIX)),
+    ReturnsWebhookEvent,
+    "created_at",
+    False,
+    ReturnsAPI.API,
+)
+SHIPPING_WEBHOOK = _WebhookKind(
+    "shipping",
+    (("am-webhook-signature", _PREFIX),),
+    ShippingWebhookEvent,
+    "date_time",
+    False,
+    None,
+)
+
+
+def webhook_headers(body: Body, secret: str, api: str = "tracking") -> dict[str, str]:
+    """The signature header AfterShip sends with ``body`` for ``api``'s webhooks.
+
+    For tests of your own handler: ``{"aftership-hmac-sha256": ...}`` (Tracking),
+    ``{"as-signature-hmac-sha256": ...}`` (Returns), ``{"am-webhook-signature":
+    "hmac-sha256=..."}`` (Shipping).
+    """
+    kind = _KINDS.get(api)
+    if kind is None:
+        raise InvalidRequestError("api must be 'tracking', 'returns' or 'shipping'")
+    header, prefix = kind.headers[0]
+    return {header: prefix + webhook_signature(body, secret)}
 
 
 def parse_webhook(
@@ -103,11 +205,19 @@ def parse_webhook(
         body: the raw request body bytes, exactly as received.
         headers: the request headers (any mapping; names match case-insensitively).
         secret: the webhook secret (AfterShip admin: Settings > Notifications).
-        tolerance: seconds ``ts`` may differ from now, either way; ``None``
-            skips the check. AfterShip retries a failed delivery for up to
-            about three days with the event's original ``ts``, so a receiver
-            that may be down for longer than ``tolerance`` should widen it (or
-            pass ``None``) and drop duplicates by ``event_id`` instead.
+        tolerance: seconds ``ts`` may lie in the past; ``None`` skips the check.
+            The default (about 69 hours) accepts every retry AfterShip makes: it
+            retries an undelivered event 14 times over about 68 hours with the
+            original body and ``ts``, so a narrower window loses the events sent
+            while the receiver was down. Drop duplicates by ``event_id``.
+            A ``ts`` more than ``min(tolerance, 300)`` seconds in the future is
+            refused as clock trouble.
+
+    The event's ``webhook_version`` is the delivery's ``as-webhook-version``
+    header. When it names another version than the one the models describe
+    (``TRACKING_WEBHOOK_VERSION``), an :class:`AfterShipVersionWarning` is issued
+    (and logged) once per version per process: set the webhook URL's version in
+    AfterShip's admin to match, or upgrade the SDK.
 
     Raises:
         WebhookVerificationError: no, several or a wrong signature; a stale
@@ -116,9 +226,60 @@ def parse_webhook(
         ConfigurationError: an empty or non-string secret.
         InvalidRequestError: ``body`` is a ``str`` (pass the raw bytes).
     """
+    return _parse(TRACKING_WEBHOOK, body, headers, secret, tolerance)
+
+
+def parse_returns_webhook(
+    body: Body,
+    headers: Mapping[str, str],
+    secret: str,
+    *,
+    tolerance: float | None = DEFAULT_WEBHOOK_TOLERANCE,
+) -> ReturnsWebhookEvent:
+    """Verify a Returns webhook delivery and decode it, as :func:`parse_webhook` does.
+
+    The signature is ``as-signature-hmac-sha256`` (organisations created before
+    2022-10-25: ``am-webhook-signature: hmac-sha256=...``); ``tolerance`` applies
+    to ``created_at`` when the body has it; ``webhook_version`` is
+    ``as-webhook-version`` (warned about when it differs from the Returns pin).
+    Drop duplicate deliveries by ``id``.
+    """
+    return _parse(RETURNS_WEBHOOK, body, headers, secret, tolerance)
+
+
+def parse_shipping_webhook(
+    body: Body,
+    headers: Mapping[str, str],
+    secret: str,
+    *,
+    tolerance: float | None = DEFAULT_WEBHOOK_TOLERANCE,
+) -> ShippingWebhookEvent:
+    """Verify a Shipping webhook delivery and decode it, as :func:`parse_webhook` does.
+
+    The signature is ``am-webhook-signature: hmac-sha256=<base64>``; ``tolerance``
+    applies to ``date_time`` when the body has it. Check ``event.meta.code``:
+    a failed asynchronous request arrives as a webhook too. There is no event
+    id: drop duplicates by ``(event_type, data["id"], data["status"])``.
+    """
+    return _parse(SHIPPING_WEBHOOK, body, headers, secret, tolerance)
+
+
+_KINDS: dict[str, _WebhookKind[Any]] = {
+    kind.api: kind for kind in (TRACKING_WEBHOOK, RETURNS_WEBHOOK, SHIPPING_WEBHOOK)
+}
+
+
+def _parse(
+    kind: _WebhookKind[E],
+    body: Body,
+    headers: Mapping[str, str],
+    secret: str,
+    tolerance: float | None,
+) -> E:
     if tolerance is not None and (not isinstance(tolerance, (int, float)) or tolerance < 0):
         raise InvalidRequestError("tolerance must be a non-negative number of seconds or None")
-    verify_webhook_signature(body, _signature_header(headers), secret)
+    (header, prefix), signature = _signature_header(headers, kind.headers)
+    verify_webhook_signature(body, signature, secret, header=header, prefix=prefix)
     raw = bytes(body)
     payload = _decode_json(raw)
     if not isinstance(payload, dict):
@@ -126,29 +287,68 @@ def parse_webhook(
             f"the webhook body is a JSON {_kind(payload)}, not an object", body=raw
         )
     if tolerance is not None:
-        _check_timestamp(payload.get("ts"), tolerance, raw)
+        moment = payload.get(kind.time_field)
+        if kind.time_field == "ts":
+            _check_timestamp(moment, tolerance, raw)
+        elif moment is not None or kind.time_required:
+            _check_timestamp(_epoch(moment, kind.time_field, raw), tolerance, raw)
+    version = _header(headers, WEBHOOK_VERSION_HEADER)
+    if kind.pinned is not None:
+        _WEBHOOK_VERSIONS.check(kind.pinned, version, what="webhook")
+    name = kind.model.__name__
     try:
-        return CONVERTER.structure(payload, TrackingWebhookEvent)
+        event = CONVERTER.structure(payload, kind.model)
     except Exception as exc:  # the structure boundary: cattrs, enums, dates raise many kinds
         raise WebhookPayloadError(
-            f"the webhook body is not a TrackingWebhookEvent: {_reason(exc)}", body=raw
+            f"the webhook body is not a {name}: {_reason(exc)}", body=raw
         ) from exc
+    if not isinstance(event, ShippingWebhookEvent):
+        event.webhook_version = version
+    return event
 
 
-def _signature_header(headers: Mapping[str, str]) -> str | None:
+def _epoch(value: Any, field: str, raw: bytes) -> float:
+    """Unix seconds of an ISO 8601 body field (naive means UTC)."""
+    if not isinstance(value, str):
+        raise WebhookPayloadError(
+            f"the webhook body's {field!r} is not a date-time (got {_kind(value)})", body=raw
+        )
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise WebhookPayloadError(
+            f"the webhook body's {field!r} is not an ISO 8601 date-time", body=raw
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by case-insensitive name from any mapping (None when absent)."""
+    for key, value in headers.items():
+        if isinstance(key, str) and key.lower() == name and isinstance(value, str):
+            return value.strip() or None
+    return None
+
+
+def _signature_header(
+    headers: Mapping[str, str], formats: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], str | None]:
+    """((header, prefix), value) of the first signature header present among ``formats``."""
     if not isinstance(headers, Mapping):
         raise InvalidRequestError("headers must be a mapping of the request headers")
-    values = {
-        value
-        for name, value in headers.items()
-        if isinstance(name, str) and name.lower() == WEBHOOK_SIGNATURE_HEADER
-    }
-    if len(values) > 1:
-        raise WebhookVerificationError(
-            f"the request has several different {WEBHOOK_SIGNATURE_HEADER} headers",
-            reason="ambiguous",
-        )
-    return values.pop() if values else None
+    for name, prefix in formats:
+        values = {
+            value for key, value in headers.items() if isinstance(key, str) and key.lower() == name
+        }
+        if len(values) > 1:
+            raise WebhookVerificationError(
+                f"the request has several different {name} headers", reason="ambiguous"
+            )
+        if values:
+            return (name, prefix), values.pop()
+    return formats[0], None
 
 
 def _check_timestamp(ts: Any, tolerance: float, raw: bytes) -> None:
@@ -166,10 +366,10 @@ def _check_timestamp(ts: Any, tolerance: float, raw: bytes) -> None:
             "(a replay, or a retried delivery: see parse_webhook's tolerance)",
             reason="expired",
         )
-    if -age > tolerance:
+    if -age > min(tolerance, _FUTURE_SKEW):
         raise WebhookVerificationError(
             f"the webhook event's ts is {-age:.0f}s in the future, more than the "
-            f"{tolerance:g}s tolerance (check the clock)",
+            f"{min(tolerance, _FUTURE_SKEW):g}s allowed (check the clock)",
             reason="future",
         )
 

@@ -19,6 +19,7 @@ import asyncio
 import codecs
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
 import logging
@@ -36,12 +37,13 @@ from typing import IO, Any, TextIO
 import attrs
 
 from ._bulk import BulkResult, TrackingRef
-from ._client import API_KEY_ENV, AfterShip
+from ._client import API_DESCRIPTIONS, API_KEY_ENV, AfterShip
 from ._errors import AfterShipError, APIError, AuthenticationError, InvalidRequestError
 from ._policies import RateLimitSetting
 from ._redis_limiter import RedisRateLimiter
 from ._types import OpenEnum
 from ._version import __version__
+from ._versions import support_status, versions_report
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -576,6 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aftership-async {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_track(commands)
+    _add_versions(commands)
     return parser
 
 
@@ -646,6 +649,32 @@ def _add_track(commands: Any) -> None:
     track.add_argument("--lookup-only", action="store_true", help="do not create missing trackings")
     track.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     track.add_argument("--strict", action="store_true", help="exit 1 when any input failed")
+
+
+def _add_versions(commands: Any) -> None:
+    versions = commands.add_parser(
+        "versions",
+        help="each API's pinned version and support window; exit 1 once one has ended",
+    )
+    versions.set_defaults(handler=versions_command)
+    versions.add_argument(
+        "--on",
+        type=_iso_day,
+        metavar="YYYY-MM-DD",
+        help="check as of this day instead of today (UTC), e.g. to be warned ahead",
+    )
+
+
+def _iso_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use a date as YYYY-MM-DD") from None
+
+
+def versions_command(args: argparse.Namespace) -> int:
+    """``versions``: the pinned API versions and their support windows."""
+    return versions_report(support_status(API_DESCRIPTIONS, args.on), sys.stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,15 +1,17 @@
 """The clients under test, each driven the way its users would drive it.
 
-Every client fetches the same tracking ids (``GET /tracking/2025-01/trackings/{id}``)
+Every client fetches the same tracking ids (``GET /tracking/2026-07/trackings/{id}``)
 from the same server with ``concurrency`` requests in flight:
 
 * ``ours``: ``client.tracking.get_tracking_by_id`` from ``concurrency`` tasks,
   decoding every answer into the typed ``Tracking`` model;
 * ``ours-bulk``: ``client.bulk.get(ids, concurrency=...)``, the bulk helper
   (results streamed; no per-request latency, so only throughput and CPU);
-* ``official``: ``aftership-tracking-sdk`` 5.0.x (sync, httpx, pydantic),
-  from a thread pool of ``concurrency`` threads, as its README suggests for
-  parallel work; its ``domain`` points at the server;
+* ``official``: ``aftership-tracking-sdk`` 10.0.x (API 2026-07; sync, httpx,
+  pydantic): ``client.tracking.get_tracking_by_id`` from a thread pool of
+  ``concurrency`` threads, as its README suggests for parallel work; its
+  ``Configuration(domain=...)`` points at the server (the SDK joins it with
+  the absolute ``/tracking/2026-07/...`` path of each operation);
 * ``pyaftership``: its request helper (it has no get-by-id method; its only
   calls are list/add/remove/detect) with its base URL pointed at the server;
   it returns raw dicts, no models;
@@ -27,10 +29,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from aftership_async import AfterShip
+from aftership_async_generated.tracking.api import TrackingAPI
 
 from ._server import BENCH_KEY
 
@@ -40,6 +44,9 @@ CLIENTS = ("ours", "ours-bulk", "official", "pyaftership", "aiohttp")
 ASYNC_CLIENTS = ("ours", "pyaftership", "aiohttp")
 
 Call = Callable[[str], Awaitable[object]]
+
+#: ``/tracking/2026-07``: the version every client asks for (the one aftership-async pins).
+TRACKING_PREFIX = urlsplit(TrackingAPI.API.base_url).path.rstrip("/")
 
 
 @dataclass
@@ -111,7 +118,7 @@ async def _async_client(name: str, url: str, concurrency: int) -> AsyncIterator[
             timeout = aiohttp.ClientTimeout(total=30)
 
             async def bare(tracking_id: str) -> object:
-                address = f"{url}/tracking/2025-01/trackings/{tracking_id}"
+                address = f"{url}{TRACKING_PREFIX}/trackings/{tracking_id}"
                 async with session.get(address, headers=headers, timeout=timeout) as response:
                     body = await response.json()
                     if response.status != 200:
@@ -125,9 +132,10 @@ async def _async_client(name: str, url: str, concurrency: int) -> AsyncIterator[
         from pyaftership import AfterShip as PyAfterShip
 
         # pyaftership targets API v4 and sends the legacy ``aftership-api-key``
-        # header, which 2025-01 no longer accepts; the session's default header
-        # supplies ``as-api-key`` so that its requests are served.
-        pyaftership.base.BASE_URL = f"{url}/tracking/2025-01"
+        # header, which the versioned API (2023-10 on) no longer accepts; the
+        # session's default header supplies ``as-api-key`` so that its requests
+        # are served.
+        pyaftership.base.BASE_URL = f"{url}{TRACKING_PREFIX}"
         async with aiohttp.ClientSession(
             connector=connector, headers={"as-api-key": BENCH_KEY}
         ) as session:
@@ -166,7 +174,10 @@ async def _measure_bulk(url: str, ids: Sequence[str], concurrency: int, warmup: 
 def _measure_official(url: str, ids: Sequence[str], concurrency: int, warmup: int) -> Sample:
     from tracking import Client, Configuration
 
+    # SDK 10.0.1 (API 2026-07): the host from ``domain`` (or $AFTERSHIP_TRACKING_SDK_DOMAIN),
+    # every operation's path hard-coded as /tracking/2026-07/...; API-key auth, default retries.
     client = Client(Configuration(domain=url, api_key=BENCH_KEY))
+    tracking_api = client.tracking
 
     def run(batch: Sequence[str], sample: Sample) -> None:
         pending = iter(batch)
@@ -180,7 +191,7 @@ def _measure_official(url: str, ids: Sequence[str], concurrency: int, warmup: in
                     return
                 started = time.perf_counter()
                 try:
-                    client.tracking.get_tracking_by_id(tracking_id)
+                    tracking_api.get_tracking_by_id(tracking_id)
                 except Exception as exc:
                     with lock:
                         sample.errors += 1

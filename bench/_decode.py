@@ -7,8 +7,9 @@ starts from the raw bytes, as a client does:
 * ``json.loads``: parsing alone, the floor;
 * ``ours``: ``json.loads`` + our cattrs converter into the generated ``Tracking``
   (the same call ``client.tracking.get_tracking_by_id`` makes);
-* ``official``: ``json.loads`` + the official SDK's pydantic
-  ``GetTrackingByIdResponse.from_dict`` (what its ``get_tracking_by_id`` returns).
+* ``official``: ``json.loads`` + the official SDK's (10.0.x) pydantic
+  ``GetTrackingByIdResponse.model_validate`` of ``{response_header, data}``,
+  as its ``get_tracking_by_id`` does, and its ``.data`` (the ``Tracking``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def decoders() -> dict[str, Callable[[bytes], Any]]:
         return CONVERTER.structure(json.loads(raw)["data"], Tracking)
 
     def official(raw: bytes) -> Any:
-        return GetTrackingByIdResponse.from_dict(json.loads(raw)["data"])
+        result = {"response_header": {}, "data": json.loads(raw)["data"]}
+        return GetTrackingByIdResponse.model_validate(result).data
 
     return {"json.loads": json.loads, "ours": ours, "official": official}
 

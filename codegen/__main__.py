@@ -1,4 +1,8 @@
-"""``python -m codegen [--spec-dir spec] [--out generated]``: regenerate the client.
+"""``python -m codegen [--spec-dir spec] [--out generated] [--api-md api.md]``: regenerate.
+
+Writes the generated package under ``--out`` and the API reference to
+``--api-md``: ``api.md`` (the repository root) when ``--out`` is the default
+``generated``, else ``api.md`` inside ``--out``.
 
 ``python -m codegen diff OLD.yaml NEW.yaml [--json]`` reports what changed between two
 specs of one API and which changes break SDK users (see :mod:`codegen.diff`).
@@ -13,7 +17,7 @@ from pathlib import Path
 from .build import build, check_unique_names
 from .diff import main as diff_main
 from .load import SpecError, load
-from .render import render
+from .render import render, render_api_md
 
 SPEC_FILES = ("tracking.yaml", "shipping.yaml", "returns.yaml")
 
@@ -30,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec-dir", type=Path, default=Path("spec"))
     parser.add_argument("--out", type=Path, default=Path("generated"))
     parser.add_argument(
+        "--api-md",
+        type=Path,
+        help="where to write the API reference (default: api.md for --out generated, "
+        "else OUT/api.md)",
+    )
+    parser.add_argument(
         "--spec", action="append", type=Path, help="render only these spec files (tests)"
     )
     args = parser.parse_args(args_list)
@@ -43,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     documents = {api.name: spec.document for api, spec in zip(apis, loaded, strict=True)}
     written = render(apis, args.out, documents=documents)
+    api_md = args.api_md
+    if api_md is None:
+        api_md = Path("api.md") if args.out == Path("generated") else args.out / "api.md"
+    written.append(render_api_md(apis, api_md))
     print(f"codegen: wrote {len(written)} files under {args.out}")
     return 0
 

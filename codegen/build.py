@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from .ir import (
+    Alias,
     Api,
     EnumDef,
     EnumMember,
@@ -84,8 +85,15 @@ class _Builder:
         if "oneOf" in schema or "anyOf" in schema:
             options: list[Any] = schema.get("oneOf") or schema.get("anyOf") or []
             non_null = [o for o in options if o.get("type") != "null"]
+            nullable = len(non_null) != len(options)
+            if _is_date_or_datetime(non_null):
+                return TypeRef("datetime_or_date"), nullable
             if len(non_null) != 1 or len(options) != 2:
-                raise self.fail(context, "oneOf/anyOf is only allowed as [X, {type: null}]")
+                raise self.fail(
+                    context,
+                    "oneOf/anyOf is only allowed as [X, {type: null}] or "
+                    "[date-time string, date string(, null)]",
+                )
             inner, _ = self.type_of(non_null[0], context)
             return inner, True
         if "allOf" in schema:
@@ -184,6 +192,7 @@ class _Builder:
                     required=json_name in required,
                     nullable=nullable,
                     description=clean_text(prop.get("description")),
+                    sensitive=bool(prop.get("x-sensitive", False)),
                 )
             )
         unknown = required - set(schema["properties"])
@@ -220,6 +229,11 @@ class _Builder:
             if py_name in _RESERVED_PARAMS:
                 raise self.fail(where, f"parameter name {name!r} is reserved")
             ptype, _ = self.type_of(param.get("schema", {}), pascal_name(op_id, name))
+            comma_list = param.get("x-comma-list", False)
+            if comma_list not in (True, False):
+                raise self.fail(where, f"{name}: x-comma-list must be true or false")
+            if comma_list and (location != "query" or ptype.kind != "str"):
+                raise self.fail(where, f"{name}: x-comma-list is for string query parameters")
             target = path_params if location == "path" else query_params
             target.append(
                 Param(
@@ -229,6 +243,7 @@ class _Builder:
                     type=ptype,
                     required=bool(param.get("required", location == "path")),
                     description=clean_text(param.get("description")),
+                    comma_list=comma_list,
                 )
             )
         template_names = re.findall(r"{([^}]+)}", path)
@@ -284,6 +299,7 @@ class _Builder:
                 method="iter_" + op_id.removeprefix("get_"),
             )
 
+        aliases = tuple(self.alias(where, raw, query_params) for raw in op.get("x-listed-as", []))
         tags = op.get("tags") or ["Default"]
         rate_limit = op.get("x-rate-limit")
         return Operation(
@@ -301,6 +317,35 @@ class _Builder:
             success_status=status,
             rate_limit=float(rate_limit) if rate_limit is not None else None,
             pagination=pagination,
+            aliases=aliases,
+        )
+
+    def alias(self, where: str, raw: Any, query_params: list[Param]) -> Alias:
+        """One ``x-listed-as`` entry: a listed method name served by this operation."""
+        if not isinstance(raw, dict):
+            raise self.fail(where, "x-listed-as entries must be mappings")
+        op_id = raw.get("operationId")
+        if not isinstance(op_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", op_id):
+            raise self.fail(where, "x-listed-as operationId must be a snake_case Python name")
+        listed = raw.get("listed")
+        if not isinstance(listed, str) or not re.fullmatch(
+            r"(GET|POST|PUT|PATCH|DELETE) /\S*", listed
+        ):
+            raise self.fail(where, f"x-listed-as {op_id}: listed must be 'METHOD /path'")
+        fixed = raw.get("fixed-query") or {}
+        if not isinstance(fixed, dict):
+            raise self.fail(where, f"x-listed-as {op_id}: fixed-query must be a mapping")
+        by_json = {p.json_name: p for p in query_params}
+        unknown = set(fixed) - set(by_json)
+        if unknown:
+            raise self.fail(
+                where, f"x-listed-as {op_id}: unknown query parameters {sorted(unknown)}"
+            )
+        return Alias(
+            operation_id=op_id,
+            listed=listed,
+            summary=clean_text(raw.get("summary")) or op_id.replace("_", " ").capitalize(),
+            fixed_query=tuple((by_json[name].py_name, value) for name, value in fixed.items()),
         )
 
     def build(self) -> Api:
@@ -316,10 +361,12 @@ class _Builder:
             for method in _HTTP_METHODS:
                 if method in item:
                     op = self.operation(path, method, item[method], item.get("parameters", []))
-                    if op.operation_id in seen_ids:
-                        raise self.fail(op.endpoint, f"duplicate operationId {op.operation_id}")
-                    seen_ids.add(op.operation_id)
+                    for op_id in [op.operation_id, *(a.operation_id for a in op.aliases)]:
+                        if op_id in seen_ids:
+                            raise self.fail(op.endpoint, f"duplicate operationId {op_id}")
+                        seen_ids.add(op_id)
                     operations.append(op)
+        support = meta.get("support") or {}
         return Api(
             name=str(meta["api"]),
             title=clean_text(self.doc["info"]["title"]),
@@ -327,6 +374,8 @@ class _Builder:
             base_url=self.doc["servers"][0]["url"].rstrip("/"),
             envelope=str(meta["envelope"]),
             default_rate_limit=float(meta.get("default-rate-limit", 10)),
+            released=_iso_date(support.get("released")),
+            supported_until=_iso_date(support.get("until")),
             spec_file=self.spec_file,
             spec_sha256=self.spec.sha256,
             description=clean_text(self.doc["info"].get("description")),
@@ -334,6 +383,22 @@ class _Builder:
             models=tuple(self.models.values()),
             enums=tuple(self.enums.values()),
         )
+
+
+def _is_date_or_datetime(options: list[Any]) -> bool:
+    """``[{type: string, format: date-time}, {type: string, format: date}]``, in any order."""
+    formats = sorted(o.get("format", "") for o in options if o.get("type") == "string")
+    return len(options) == 2 and formats == ["date", "date-time"]
+
+
+def _iso_date(value: Any) -> str | None:
+    """A support-window date as ``YYYY-MM-DD`` (YAML may have parsed it into a date)."""
+    if value is None:
+        return None
+    text = str(value)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise SpecError(f"x-aftership.support dates must be YYYY-MM-DD, got {text!r}")
+    return text
 
 
 def build(spec: LoadedSpec, spec_file: str) -> Api:

@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 TypeKind = Literal[
-    "str", "int", "float", "bool", "any", "datetime", "date", "model", "enum", "list", "dict"
+    "str",
+    "int",
+    "float",
+    "bool",
+    "any",
+    "datetime",
+    "date",
+    "datetime_or_date",
+    "model",
+    "enum",
+    "list",
+    "dict",
 ]
 
 _SCALARS = {
@@ -21,6 +32,8 @@ _SCALARS = {
     "any": "Any",
     "datetime": "datetime.datetime",
     "date": "datetime.date",
+    # A carrier may give a bare date where a time is usual: never invent midnight.
+    "datetime_or_date": "datetime.datetime | datetime.date",
 }
 
 
@@ -54,6 +67,10 @@ class TypeRef:
     def mentions(self, kind: TypeKind) -> bool:
         return self.kind == kind or (self.item is not None and self.item.mentions(kind))
 
+    @property
+    def uses_datetime_module(self) -> bool:
+        return any(self.mentions(k) for k in ("datetime", "date", "datetime_or_date"))
+
 
 @dataclass(frozen=True)
 class Field:
@@ -63,6 +80,8 @@ class Field:
     required: bool
     nullable: bool
     description: str
+    #: ``x-sensitive: true``: a credential, left out of the model's repr.
+    sensitive: bool = False
 
     @property
     def annotation(self) -> str:
@@ -76,6 +95,50 @@ class Field:
     @property
     def renamed(self) -> bool:
         return self.json_name != self.py_name
+
+    @property
+    def _enum(self) -> TypeRef | None:
+        """The enum of an enum field or a list-of-enum field."""
+        if self.type.kind == "enum":
+            return self.type
+        if self.type.kind == "list" and self.type.item and self.type.item.kind == "enum":
+            return self.type.item
+        return None
+
+    @property
+    def input_converter(self) -> InputConverter | None:
+        """How an enum field takes a plain string at construction (``unit="kg"``)."""
+        enum = self._enum
+        if enum is None:
+            return None
+        assert enum.name
+        many = self.type.kind == "list"
+        name = "_" + enum.name + "_list" * many + "_or_unset" * (not self.required)
+        name += "_or_none" * self.nullable
+        item = f"{enum.name} | str"
+        text = f"list[{item}]" if many else item
+        guards = ["value is None"] * self.nullable
+        guards += ["isinstance(value, Unset)"] * (not self.required)
+        convert = f"[{enum.name}(v) for v in value]" if many else f"{enum.name}(value)"
+        if guards:
+            convert = f"value if {' or '.join(guards)} else {convert}"
+        tail = " | Unset" * (not self.required) + " | None" * self.nullable
+        return InputConverter(
+            name=name, takes=text + tail, returns=self.annotation, expression=convert
+        )
+
+
+@dataclass(frozen=True)
+class InputConverter:
+    """A generated attrs converter: an enum field's value from an enum member or a string."""
+
+    name: str
+    #: The annotation of what ``__init__`` takes (``Tag | str | Unset``).
+    takes: str
+    #: The field's own annotation (``Tag | Unset``).
+    returns: str
+    #: The Python expression converting ``value``.
+    expression: str
 
 
 @dataclass(frozen=True)
@@ -106,12 +169,17 @@ class Param:
     type: TypeRef
     required: bool
     description: str
+    #: ``x-comma-list: true``: a string of comma-separated values; a list or
+    #: tuple of strings is accepted too and joined with commas by the transport.
+    comma_list: bool = False
 
     @property
     def annotation(self) -> str:
         text = self.type.annotation
         if self.type.kind in ("enum", "datetime", "date"):
             text += " | str"
+        if self.comma_list:
+            text += " | list[str] | tuple[str, ...]"
         return text
 
 
@@ -130,6 +198,26 @@ class Pagination:
 
 
 @dataclass(frozen=True)
+class Alias:
+    """A listed method served by another operation (``x-listed-as``).
+
+    ``get_user_couriers()`` is ``get_couriers(active=True)``; ``get_all_couriers()``
+    is ``get_couriers()`` without ``active`` (a fixed value of None is never sent).
+    """
+
+    operation_id: str
+    #: ``"GET /couriers/all"``: the method and path in the operation list.
+    listed: str
+    summary: str
+    #: Query parameters the alias always sends, by Python name.
+    fixed_query: tuple[tuple[str, object], ...]
+
+    @property
+    def fixed_names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.fixed_query)
+
+
+@dataclass(frozen=True)
 class Operation:
     operation_id: str
     method: str
@@ -145,6 +233,7 @@ class Operation:
     success_status: int
     rate_limit: float | None
     pagination: Pagination | None
+    aliases: tuple[Alias, ...] = ()
 
     @property
     def body_check(self) -> str | None:
@@ -166,6 +255,9 @@ class Api:
     base_url: str
     envelope: str
     default_rate_limit: float
+    #: The support window of the pinned version (ISO dates; None where AfterShip gives none).
+    released: str | None
+    supported_until: str | None
     spec_file: str
     spec_sha256: str
     description: str

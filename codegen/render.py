@@ -8,6 +8,7 @@ settings (so a temporary output directory formats exactly like the repo's).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from .ir import Api, Operation, Param
+from .ir import Api, InputConverter, Operation, Param, TypeRef
 
 PACKAGE = "aftership_async_generated"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -107,7 +108,13 @@ def render(
     sources = [api.spec_file for api in apis]
     for api in apis:
         imports = _imports_for(api)
-        common = {"api": api, "imports": imports, "sources": [api.spec_file], "uses": _uses(api)}
+        common = {
+            "api": api,
+            "imports": imports,
+            "sources": [api.spec_file],
+            "uses": _uses(api),
+            "input_converters": _input_converters(api),
+        }
         emit(f"{api.name}/enums.py", "enums.py.jinja", **common)
         emit(f"{api.name}/models.py", "models.py.jinja", **common)
         emit(f"{api.name}/api.py", "api.py.jinja", **common)
@@ -128,20 +135,78 @@ def render(
     return written
 
 
+def _input_converters(api: Api) -> list[InputConverter]:
+    """Every enum field's input converter, once each, in a stable order."""
+    found = {
+        c.name: c for m in api.models for f in m.fields if (c := f.input_converter) is not None
+    }
+    return [found[name] for name in sorted(found)]
+
+
 def _uses(api: Api) -> dict[str, bool]:
     """Which optional imports each module needs, so the output has no unused ones."""
     types = [f.type for m in api.models for f in m.fields]
     param_types = [p.type for op in api.operations for p in _params(op)]
     return {
         "any": any(t.mentions("any") for t in types),
-        "datetime": any(t.mentions("datetime") or t.mentions("date") for t in types),
-        "api_datetime": any(t.mentions("datetime") or t.mentions("date") for t in param_types),
+        "datetime": any(t.uses_datetime_module for t in types),
+        "api_datetime": any(t.uses_datetime_module for t in param_types),
         "api_any": any(
             t.mentions("any")
             for op in api.operations
             for t in [op.response, *([op.body] if op.body else [])]
         ),
     }
+
+
+def _cell(text: object) -> str:
+    """Text for one Markdown table cell: no line breaks, ``|`` escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _anchor(name: str) -> str:
+    return f"#model-{name.lower()}"
+
+
+def _name_link(name: str, api: Api) -> str:
+    """A link to a model or enum of ``api`` in the reference, or the name as code."""
+    known = {m.name for m in api.models} | {e.name for e in api.enums}
+    return f"[`{name}`]({_anchor(name)})" if name in known else f"`{name}`"
+
+
+def _type_link(ref: TypeRef) -> str:
+    if ref.kind in ("model", "enum"):
+        assert ref.name
+        return f"[`{ref.name}`]({_anchor(ref.name)})"
+    return f"`{_cell(ref.annotation)}`"
+
+
+def _uses_of(op: Operation) -> list[str]:
+    """The models and enums an operation names directly (body, response, parameters)."""
+    names = set(op.response.names())
+    if op.body:
+        names |= op.body.names()
+    for p in _params(op):
+        names |= p.type.names()
+    return sorted(names)
+
+
+def render_api_md(apis: list[Api], target: Path) -> Path:
+    """Write the API reference (``api.md``): every method, its parameters and models."""
+    env = _environment()
+    env.filters["cell"] = _cell
+    env.filters["type_link"] = _type_link
+    env.filters["name_link"] = _name_link
+    env.globals["uses_of"] = _uses_of
+    text = env.get_template("api_md.jinja").render(
+        apis=apis, sources=[api.spec_file for api in apis]
+    )
+    # The template's blocks leave runs of blank lines and trailing spaces: tidy them.
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8", newline="\n")
+    return target
 
 
 def _ruff_format(directory: Path) -> None:

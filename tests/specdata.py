@@ -36,8 +36,10 @@ def operations(api: str) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def find_operation(api: str, operation_id: str) -> tuple[str, str, dict[str, Any]]:
+    """(method, path, operation) serving a method name, ``x-listed-as`` aliases included."""
     for method, path, op in operations(api):
-        if op["operationId"] == operation_id:
+        names = [op["operationId"], *(a["operationId"] for a in op.get("x-listed-as", []))]
+        if operation_id in names:
             return method, path, op
     raise KeyError(operation_id)
 
@@ -87,6 +89,8 @@ def sample(api: str, schema: Any, depth: int = 0) -> Any:
     if "oneOf" in schema:
         (non_null,) = [s for s in schema["oneOf"] if s.get("type") != "null"]
         return sample(api, non_null, depth)
+    if "anyOf" in schema:  # date-time or date: the first form
+        return sample(api, next(s for s in schema["anyOf"] if s.get("type") != "null"), depth)
     if "enum" in schema:
         return next(v for v in schema["enum"] if v is not None)
     kind = schema.get("type")

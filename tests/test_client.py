@@ -20,12 +20,12 @@ from aftership_async._transport import encode_query
 
 from .conftest import API_KEY
 
-T = "https://api.aftership.com/tracking/2025-01"
+T = "https://api.aftership.com/tracking/2026-07"
 COURIERS = {"meta": {"code": 200}, "data": {"total": 0, "couriers": []}}
 
 
 def test_pinned_versions() -> None:
-    assert API_VERSIONS == {"tracking": "2025-01", "shipping": "v3", "returns": "2026-07"}
+    assert API_VERSIONS == {"tracking": "2026-07", "shipping": "v3", "returns": "2026-07"}
 
 
 def test_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,7 +62,7 @@ def test_base_url_overrides() -> None:
         base_urls={"shipping": "https://sandbox-api.aftership.com/postmen/v3"},
     )
     t = client._transport
-    assert t.base_url(client.tracking.API) == "http://127.0.0.1:8765/tracking/2025-01"
+    assert t.base_url(client.tracking.API) == "http://127.0.0.1:8765/tracking/2026-07"
     assert t.base_url(client.returns.API) == "http://127.0.0.1:8765/returns/2026-07"
     assert t.base_url(client.shipping.API) == "https://sandbox-api.aftership.com/postmen/v3"
     with pytest.raises(ConfigurationError):
@@ -120,7 +120,7 @@ def test_unsupported_query_values() -> None:
 
 
 async def test_a_callers_session_is_used_and_left_open(mocked: aioresponses) -> None:
-    mocked.get(f"{T}/couriers", payload=COURIERS)
+    mocked.get(f"{T}/couriers?active=true", payload=COURIERS)
     async with aiohttp.ClientSession() as session:
         async with AfterShip(api_key="k", session=session) as client:
             await client.tracking.get_user_couriers()
@@ -136,7 +136,7 @@ async def test_an_owned_session_is_closed() -> None:
 
 
 async def test_per_call_headers_and_timeout(mocked: aioresponses, client: AfterShip) -> None:
-    mocked.get(f"{T}/couriers", payload=COURIERS)
+    mocked.get(f"{T}/couriers?active=true", payload=COURIERS)
     await client.tracking.get_user_couriers(
         options=RequestOptions(timeout=2.5, headers={"X-Trace": "t1"})
     )
@@ -156,7 +156,7 @@ def test_default_timeout_is_sane() -> None:
 async def test_debug_logs_never_contain_the_key(
     mocked: aioresponses, client: AfterShip, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mocked.get(f"{T}/couriers", payload=COURIERS)
+    mocked.get(f"{T}/couriers?active=true", payload=COURIERS)
     with caplog.at_level(logging.DEBUG, logger="aftership_async"):
         await client.tracking.get_user_couriers()
     assert "GET" in caplog.text

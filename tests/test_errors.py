@@ -27,7 +27,7 @@ from aftership_async import (
 
 from .conftest import API_KEY
 
-T = "https://api.aftership.com/tracking/2025-01"
+T = "https://api.aftership.com/tracking/2026-07"
 S = "https://api.aftership.com/postmen/v3"
 R = "https://api.aftership.com/returns/2026-07"
 
@@ -175,7 +175,7 @@ async def test_returns_errors(
 
 async def test_html_502_from_a_proxy(mocked: aioresponses, client: AfterShip) -> None:
     mocked.get(
-        f"{T}/couriers",
+        f"{T}/couriers?active=true",
         status=502,
         body="<html><body>502 Bad Gateway</body></html>",
         content_type="text/html",
@@ -191,23 +191,28 @@ async def test_html_502_from_a_proxy(mocked: aioresponses, client: AfterShip) ->
     ['{"meta": {"code": 200}, "data": {"total": 1', "not json", '{"meta": {"code": 200}}', "[]"],
 )
 async def test_broken_success_bodies(mocked: aioresponses, client: AfterShip, body: str) -> None:
-    mocked.get(f"{T}/couriers", status=200, body=body)
+    mocked.get(f"{T}/couriers?active=true", status=200, body=body)
     with pytest.raises(InvalidResponseError):
         await client.tracking.get_user_couriers()
 
 
 async def test_data_of_the_wrong_shape(mocked: aioresponses, client: AfterShip) -> None:
+    # A required field of the wrong type fails the response (an optional one would not:
+    # tests/test_decode_robust.py).
     mocked.get(
-        f"{T}/couriers", payload={"meta": {"code": 200}, "data": {"total": "many", "couriers": []}}
+        f"{T}/couriers?active=true",
+        payload={"meta": {"code": 200}, "data": {"total": 2, "couriers": "many"}},
     )
-    with pytest.raises(InvalidResponseError, match="GetUserCouriersResponseData"):
+    with pytest.raises(InvalidResponseError, match="GetCouriersResponseData"):
         await client.tracking.get_user_couriers()
 
 
 async def test_connection_errors_are_wrapped_without_the_key(
     mocked: aioresponses, client: AfterShip
 ) -> None:
-    mocked.get(f"{T}/couriers", exception=aiohttp.ClientConnectionError("connection reset"))
+    mocked.get(
+        f"{T}/couriers?active=true", exception=aiohttp.ClientConnectionError("connection reset")
+    )
     with pytest.raises(APIConnectionError) as info:
         await client.tracking.get_user_couriers()
     assert info.value.__cause__ is None and info.value.__suppress_context__
@@ -215,7 +220,7 @@ async def test_connection_errors_are_wrapped_without_the_key(
 
 
 async def test_timeouts_are_typed(mocked: aioresponses, client: AfterShip) -> None:
-    mocked.get(f"{T}/couriers", exception=TimeoutError())
+    mocked.get(f"{T}/couriers?active=true", exception=TimeoutError())
     with pytest.raises(APITimeoutError):
         await client.tracking.get_user_couriers()
 

@@ -25,7 +25,7 @@ from aftership_async import (
 from aftership_async._converter import make_converter
 from aftership_async_generated import CONVERTER
 
-T = "https://api.aftership.com/tracking/2025-01"
+T = "https://api.aftership.com/tracking/2026-07"
 
 MINIMAL = {
     "id": "t1",

@@ -11,6 +11,7 @@ every value.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -22,6 +23,9 @@ from yarl import URL
 import aftership_async
 from aftership_async import AfterShip
 from aftership_async_generated import CONVERTER
+from aftership_async_generated.returns.api import ReturnsAPI
+from aftership_async_generated.shipping.api import ShippingAPI
+from aftership_async_generated.tracking.api import TrackingAPI
 
 from .conftest import API_KEY
 from .specdata import (
@@ -33,7 +37,7 @@ from .specdata import (
     schema,
 )
 
-T = "https://api.aftership.com/tracking/2025-01"
+T = "https://api.aftership.com/tracking/2026-07"
 S = "https://api.aftership.com/postmen/v3"
 R = "https://api.aftership.com/returns/2026-07"
 
@@ -49,7 +53,16 @@ ROWS: list[tuple[str, str, list[str], dict[str, Any], str | None, str, str]] = [
         f"{T}/trackings?cursor=c1&limit=50&keyword=a%20b&tag=InTransit",
     ),
     ("tracking", "create_tracking", [], {}, "sample", "POST", f"{T}/trackings"),
-    ("tracking", "get_user_couriers", [], {}, None, "GET", f"{T}/couriers"),
+    ("tracking", "get_user_couriers", [], {}, None, "GET", f"{T}/couriers?active=true"),
+    (
+        "tracking",
+        "get_couriers",
+        [],
+        {"active": False, "slug": "dhl,ups"},
+        None,
+        "GET",
+        f"{T}/couriers?active=false&slug=dhl%2Cups",
+    ),
     (
         "tracking",
         "get_tracking_by_id",
@@ -72,7 +85,7 @@ ROWS: list[tuple[str, str, list[str], dict[str, Any], str | None, str, str]] = [
         f"{T}/trackings/t1/mark-as-completed",
     ),
     ("tracking", "detect_courier", [], {}, "example", "POST", f"{T}/couriers/detect"),
-    ("tracking", "get_all_couriers", [], {}, None, "GET", f"{T}/couriers/all"),
+    ("tracking", "get_all_couriers", [], {"slug": "dhl"}, None, "GET", f"{T}/couriers?slug=dhl"),
     (
         "tracking",
         "predict_batch",
@@ -81,6 +94,44 @@ ROWS: list[tuple[str, str, list[str], dict[str, Any], str | None, str, str]] = [
         "example",
         "POST",
         f"{T}/estimated-delivery-date/predict-batch",
+    ),
+    ("tracking", "predict", [], {}, "sample", "POST", f"{T}/estimated-delivery-date/predict"),
+    (
+        "tracking",
+        "get_courier_connections",
+        [],
+        {"courier_slug": "dhl-api", "limit": 10, "cursor": "c2"},
+        None,
+        "GET",
+        f"{T}/courier-connections?courier_slug=dhl-api&cursor=c2&limit=10",
+    ),
+    ("tracking", "create_courier_connection", [], {}, "sample", "POST", f"{T}/courier-connections"),
+    (
+        "tracking",
+        "get_courier_connection_by_id",
+        ["cc1"],
+        {},
+        None,
+        "GET",
+        f"{T}/courier-connections/cc1",
+    ),
+    (
+        "tracking",
+        "update_courier_connection_by_id",
+        ["cc1"],
+        {},
+        "sample",
+        "PATCH",
+        f"{T}/courier-connections/cc1",
+    ),
+    (
+        "tracking",
+        "delete_courier_connection_by_id",
+        ["cc1"],
+        {},
+        None,
+        "DELETE",
+        f"{T}/courier-connections/cc1",
     ),
     (
         "shipping",
@@ -334,9 +385,22 @@ ROWS: list[tuple[str, str, list[str], dict[str, Any], str | None, str, str]] = [
 ]
 
 
-def test_the_table_covers_all_60_operations() -> None:
-    assert len(ROWS) == 60
-    assert len({(r[0], r[1]) for r in ROWS}) == 60
+def test_the_table_covers_every_method() -> None:
+    """The 60 listed operations, plus what the pinned versions add (get_couriers, predict,
+    five courier-connection operations): every generated method, once."""
+    assert len(ROWS) == 67
+    assert len({(r[0], r[1]) for r in ROWS}) == 67
+    for api, group in (
+        ("tracking", TrackingAPI),
+        ("shipping", ShippingAPI),
+        ("returns", ReturnsAPI),
+    ):
+        methods = {
+            name
+            for name, value in vars(group).items()
+            if inspect.iscoroutinefunction(value) and not name.startswith("_")
+        }
+        assert methods == {r[1] for r in ROWS if r[0] == api}, api
 
 
 def _request_body(api: str, method: str, path: str, op: dict[str, Any], source: str) -> Any:

@@ -25,7 +25,7 @@ from aftership_async._policies import WINDOW_MARGIN, _Bucket
 
 from .conftest import API_KEY
 
-T = "https://api.aftership.com/tracking/2025-01"
+T = "https://api.aftership.com/tracking/2026-07"
 S = "https://api.aftership.com/postmen/v3"
 R = "https://api.aftership.com/returns/2026-07"
 OK = {"meta": {"code": 200}, "data": {"total": 0, "couriers": []}}
@@ -39,8 +39,8 @@ def error(code: int) -> dict[str, object]:
 async def test_5xx_then_success_is_retried(
     mocked: aioresponses, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mocked.get(f"{T}/couriers", status=503, payload=error(503))
-    mocked.get(f"{T}/couriers", status=200, payload=OK)
+    mocked.get(f"{T}/couriers?active=true", status=503, payload=error(503))
+    mocked.get(f"{T}/couriers?active=true", status=200, payload=OK)
     async with AfterShip(api_key=API_KEY, retry=FAST, rate_limit=None) as client:
         with caplog.at_level(logging.DEBUG, logger="aftership_async"):
             data = await client.tracking.get_user_couriers()
@@ -51,7 +51,7 @@ async def test_5xx_then_success_is_retried(
 
 async def test_attempts_are_bounded(mocked: aioresponses) -> None:
     for _ in range(5):
-        mocked.get(f"{T}/couriers", status=500, payload=error(500))
+        mocked.get(f"{T}/couriers?active=true", status=500, payload=error(500))
     async with AfterShip(api_key=API_KEY, retry=FAST, rate_limit=None) as client:
         with pytest.raises(InternalServerError):
             await client.tracking.get_user_couriers()
@@ -67,8 +67,8 @@ async def test_4xx_is_not_retried(mocked: aioresponses) -> None:
 
 
 async def test_connection_errors_are_retried(mocked: aioresponses) -> None:
-    mocked.get(f"{T}/couriers", exception=ConnectionResetError("reset"))
-    mocked.get(f"{T}/couriers", payload=OK)
+    mocked.get(f"{T}/couriers?active=true", exception=ConnectionResetError("reset"))
+    mocked.get(f"{T}/couriers?active=true", payload=OK)
     async with AfterShip(api_key=API_KEY, retry=FAST, rate_limit=None) as client:
         await client.tracking.get_user_couriers()
     assert client.stats.retries == 1
@@ -138,7 +138,7 @@ def test_post_retry_can_be_disabled() -> None:
 
 
 async def test_per_call_retry_override(mocked: aioresponses) -> None:
-    mocked.get(f"{T}/couriers", status=500, payload=error(500))
+    mocked.get(f"{T}/couriers?active=true", status=500, payload=error(500))
     async with AfterShip(api_key=API_KEY, retry=FAST, rate_limit=None) as client:
         with pytest.raises(APIError):
             await client.tracking.get_user_couriers(

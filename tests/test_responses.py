@@ -24,7 +24,7 @@ from aftership_async._envelope import CorruptResponseError
 
 from .conftest import API_KEY
 
-T = "https://api.aftership.com/tracking/2025-01"
+T = "https://api.aftership.com/tracking/2026-07"
 OK = {"meta": {"code": 200}, "data": {"total": 0, "couriers": []}}
 FAST = RetryPolicy(max_attempts=3, backoff=0.001, max_backoff=0.002)
 
@@ -42,8 +42,8 @@ FAST = RetryPolicy(max_attempts=3, backoff=0.001, max_backoff=0.002)
 async def test_a_corrupt_success_is_retried_like_a_dropped_connection(
     mocked: aioresponses, body: str
 ) -> None:
-    mocked.get(f"{T}/couriers", status=200, body=body)
-    mocked.get(f"{T}/couriers", status=200, payload=OK)
+    mocked.get(f"{T}/couriers?active=true", status=200, body=body)
+    mocked.get(f"{T}/couriers?active=true", status=200, payload=OK)
     async with AfterShip(api_key=API_KEY, retry=FAST, rate_limit=None) as client:
         data = await client.tracking.get_user_couriers()
     assert data.total == 0
@@ -70,7 +70,7 @@ async def test_a_persistently_corrupt_answer_ends_as_invalid_response(
     mocked: aioresponses,
 ) -> None:
     for _ in range(3):
-        mocked.get(f"{T}/couriers", status=200, body="not json")
+        mocked.get(f"{T}/couriers?active=true", status=200, body="not json")
     async with AfterShip(api_key=API_KEY, retry=FAST, rate_limit=None) as client:
         with pytest.raises(InvalidResponseError) as info:
             await client.tracking.get_user_couriers()
@@ -83,7 +83,7 @@ async def test_a_persistently_corrupt_answer_ends_as_invalid_response(
 async def test_a_well_formed_answer_of_the_wrong_shape_is_not_retried(
     mocked: aioresponses,
 ) -> None:
-    mocked.get(f"{T}/couriers", status=200, payload={"meta": {"code": 200}})
+    mocked.get(f"{T}/couriers?active=true", status=200, payload={"meta": {"code": 200}})
     async with AfterShip(api_key=API_KEY, retry=FAST, rate_limit=None) as client:
         with pytest.raises(InvalidResponseError) as info:
             await client.tracking.get_user_couriers()
@@ -153,9 +153,9 @@ async def _declared(request: web.Request) -> web.Response:
 @pytest.fixture
 async def big_server() -> AsyncIterator[str]:
     app = web.Application()
-    app.router.add_get("/tracking/2025-01/couriers", _declared)
-    app.router.add_get("/tracking/2025-01/trackings", _big_chunked)
-    app.router.add_get("/tracking/2025-01/couriers/all", _gzip_bomb)
+    app.router.add_get("/tracking/2026-07/couriers", _declared)
+    app.router.add_get("/tracking/2026-07/trackings", _big_chunked)
+    app.router.add_get("/tracking/2026-07/courier-connections", _gzip_bomb)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -177,7 +177,7 @@ async def test_a_body_over_the_cap_is_refused_without_reading_the_rest(big_serve
         assert client.stats.requests == 2
         # Decompressed bytes count: 3 MB inflated from a few KB on the wire.
         with pytest.raises(InvalidResponseError, match="larger than max_response_bytes"):
-            await client.tracking.get_all_couriers()
+            await client.tracking.get_courier_connections()
     # The server was cut off long before its 256 MiB.
     assert SENT["chunked"] < 64 * 1024 * 1024
 

@@ -76,6 +76,11 @@ class CourierInfo:
     hub: str
     required_fields: tuple[str, ...] = ()
     user: bool = False
+    #: What a courier connection to this courier needs: ``(name, type, required)``;
+    #: empty for couriers that cannot be connected.
+    credentials: tuple[tuple[str, str, bool], ...] = ()
+    #: Reports pickup as a bare date (``2025-05-30``), without a time.
+    date_only_pickup: bool = False
 
 
 COURIERS: tuple[CourierInfo, ...] = (
@@ -90,11 +95,11 @@ COURIERS: tuple[CourierInfo, ...] = (
     CourierInfo("amazon", "Amazon Logistics", "+1 877 252 1151", "https://logistics.amazon.com",
                 ("USA",), "Amazon Shipping", "Dallas", user=True),
     CourierInfo("royal-mail", "Royal Mail", "+44 345 774 0740", "https://www.royalmail.com",
-                ("GBR",), "Tracked 48", "London"),
+                ("GBR",), "Tracked 48", "London", date_only_pickup=True),
     CourierInfo("china-post", "China Post", "+86 11183", "https://www.chinapost.com.cn",
-                ("CHN",), "China Post Registered Air Mail", "Shanghai"),
+                ("CHN",), "China Post Registered Air Mail", "Shanghai", date_only_pickup=True),
     CourierInfo("china-ems", "China EMS (ePacket)", "+86 11183", "https://www.ems.com.cn",
-                ("CHN",), "ePacket", "Shanghai"),
+                ("CHN",), "ePacket", "Shanghai", date_only_pickup=True),
     CourierInfo("deutsch-post", "Deutsche Post", "+49 228 4333112", "https://www.deutschepost.de",
                 ("DEU",), "Warenpost International", "Leipzig"),
     CourierInfo("canada-post", "Canada Post", "+1 866 607 6301", "https://www.canadapost.ca",
@@ -112,7 +117,7 @@ COURIERS: tuple[CourierInfo, ...] = (
     CourierInfo("yunexpress", "YunExpress", "+86 400 026 2623", "https://www.yuntrack.com",
                 ("CHN",), "YunExpress Global Direct", "Shenzhen"),
     CourierInfo("dpd", "DPD", "+49 6021 0", "https://www.dpd.com", ("DEU",), "DPD Classic",
-                "Berlin", required_fields=("tracking_postal_code",)),
+                "Berlin", required_fields=("destination_postal_code",)),
     CourierInfo("gls", "GLS", "+49 6677 646 907 000", "https://gls-group.com", ("DEU",),
                 "GLS Business Parcel", "Berlin"),
     CourierInfo("hermes", "Evri (Hermes UK)", "+44 330 808 5456", "https://www.evri.com",
@@ -128,7 +133,7 @@ COURIERS: tuple[CourierInfo, ...] = (
     CourierInfo("singapore-post", "Singapore Post", "+65 6222 5777", "https://www.singpost.com",
                 ("SGP",), "Registered Mail", "Singapore"),
     CourierInfo("india-post", "India Post", "+91 1800 266 6868", "https://www.indiapost.gov.in",
-                ("IND",), "Speed Post", "Mumbai"),
+                ("IND",), "Speed Post", "Mumbai", date_only_pickup=True),
     CourierInfo("spain-correos-es", "Correos de Espana", "+34 915 197 197",
                 "https://www.correos.es", ("ESP",), "Paq Standard", "Madrid"),
     CourierInfo("poste-italiane", "Poste Italiane", "+39 06 4526 3322",
@@ -137,6 +142,18 @@ COURIERS: tuple[CourierInfo, ...] = (
                 ("KOR",), "EMS", "Seoul"),
     CourierInfo("swiss-post", "Swiss Post", "+41 848 888 888", "https://www.post.ch",
                 ("CHE",), "PostPac Priority", "Zurich"),
+    # Tracked through the merchant's own carrier account (a courier connection).
+    CourierInfo("ups-api", "UPS", "+1 800 742 5877", "https://www.ups.com", ("USA",),
+                "UPS Ground", "Louisville",
+                credentials=(("user_id", "string", True), ("password", "string", True),
+                             ("access_license_number", "string", True))),
+    CourierInfo("fedex-api", "FedEx", "+1 800 247 4747", "https://www.fedex.com", ("USA",),
+                "FedEx Home Delivery", "Memphis",
+                credentials=(("client_id", "string", True), ("client_secret", "string", True),
+                             ("account_number", "string", False))),
+    CourierInfo("dhl-api", "DHL Express", "+1 800 225 5345", "https://www.dhl.com",
+                ("DEU", "USA"), "DHL Express Worldwide", "Leipzig",
+                credentials=(("api_key", "string", True),)),
 )  # fmt: skip
 
 _BY_SLUG = {c.slug: c for c in COURIERS}
@@ -216,6 +233,16 @@ def courier_json(info: CourierInfo) -> dict[str, Any]:
         "default_language": "en",
         "support_languages": ["en"],
         "service_from_country_regions": list(info.countries),
+        "credentials": (
+            {
+                "fields": [
+                    {"name": name, "type": kind, "required": required}
+                    for name, kind, required in info.credentials
+                ]
+            }
+            if info.credentials
+            else None
+        ),
     }
 
 
@@ -448,8 +475,13 @@ def checkpoint(
     when: dt.datetime,
     *,
     source: str = "carrier",
+    ident: str = "",
 ) -> dict[str, Any]:
-    """One ``Checkpoint``; ``place`` None for a user event with no location."""
+    """One ``Checkpoint``; ``place`` None for a user event with no location.
+
+    ``hash`` identifies the event (2026-07): the same event of the same
+    shipment (``ident``, e.g. its tracking number) always has the same hash.
+    """
     tag = subtag.split("_")[0]
     local = _local(when, place) if place else when
     return {
@@ -459,7 +491,7 @@ def checkpoint(
         "location": _location_text(place) if place else None,
         "city": place.city if place else None,
         "state": place.state if place else None,
-        "zip": place.postal_code if place else None,
+        "postal_code": place.postal_code if place else None,
         "coordinate": {"latitude": place.lat, "longitude": place.lng} if place else None,
         "country_region": place.country if place else None,
         "country_region_name": _COUNTRY_NAMES.get(place.country) if place else None,
@@ -470,6 +502,7 @@ def checkpoint(
         "raw_tag": subtag.replace("_", "").upper()[:8],
         "events": [{"code": subtag.upper(), "reason": {"code": None}}],
         "source": source,
+        "hash": stable_hex("checkpoint", ident, slug, iso(when), subtag, message, source),
     }
 
 
@@ -514,7 +547,9 @@ def build_tracking(
     times = []
     for step in steps:
         times.append(moment)
-        checkpoints.append(checkpoint(slug, step.subtag, step.message, step.place, moment))
+        checkpoints.append(
+            checkpoint(slug, step.subtag, step.message, step.place, moment, ident=number)
+        )
         moment += dt.timedelta(hours=rng.randint(3, 20), minutes=rng.randint(0, 59))
 
     picked_up = times[1] if len(times) > 1 else None
@@ -580,7 +615,6 @@ def build_tracking(
         "subtag_message": SUBTAG_MESSAGES.get(subtag, tag),
         "title": number,
         "tracked_count": len(checkpoints) + rng.randint(1, 5),
-        "last_mile_tracking_supported": None,
         "language": None,
         "unique_token": token,
         "checkpoints": checkpoints,
@@ -597,10 +631,6 @@ def build_tracking(
         "tracking_account_number": None,
         "tracking_key": None,
         "tracking_ship_date": None,
-        "tracking_origin_country_region": None,
-        "tracking_destination_country_region": None,
-        "tracking_postal_code": None,
-        "tracking_state": None,
         "on_time_status": None,
         "on_time_difference": None,
         "order_tags": [],
@@ -640,8 +670,89 @@ def build_tracking(
     if tag in ("Delivered", "AttemptFail") and delivered is not None:
         data["on_time_status"] = "on-time" if delivered.date() <= eta else "late"
         data["on_time_difference"] = max(0, (delivered.date() - eta).days)
+    # The 2026-07 fields come from their own stream, so the older fields keep their values.
+    data.update(_fields_2026_07(random.Random(f"{seed}:{slug}:{number}:2026-07"), data, info,
+                                eta, picked_up, subtag))  # fmt: skip
     apply_request_fields(data, request)
     return data
+
+
+def _fields_2026_07(
+    rng: random.Random,
+    tracking: Mapping[str, Any],
+    info: CourierInfo,
+    eta: dt.date,
+    picked_up: dt.datetime | None,
+    subtag: str,
+) -> dict[str, Any]:
+    """What 2026-07 adds, present as often as carriers report it (never all at once)."""
+    slug, number, tracking_id = tracking["slug"], tracking["tracking_number"], tracking["id"]
+    express = slug in ("ups", "fedex", "dhl", "ups-api", "fedex-api", "dhl-api")
+    fields: dict[str, Any] = {
+        "shipment_dimensions": None,
+        "shipment_direction": None,
+        "proof_of_delivery": [],
+        "multi_piece_info": None,
+        "return_shipment": None,
+        "forward_shipment": None,
+        "order_promised_delivery_date": None,
+    }
+    if express and rng.random() < 0.6:
+        fields["shipment_dimensions"] = {
+            "unit": "cm",
+            "length": float(rng.randint(10, 60)),
+            "width": float(rng.randint(10, 40)),
+            "height": float(rng.randint(2, 30)),
+        }
+    direction = rng.random()
+    if direction < 0.07:  # a return: linked to the shipment it sends back
+        fields["shipment_direction"] = "return"
+        fields["forward_shipment"] = {"id": stable_hex("forward", tracking_id)}
+    elif direction < 0.9:
+        fields["shipment_direction"] = "forward"
+        if rng.random() < 0.05:
+            fields["return_shipment"] = {
+                "id": stable_hex("return", tracking_id),
+                "tracking_number": tracking_number_for(slug, "return", number),
+                "slug": slug,
+            }
+    if subtag.startswith("Delivered") and rng.random() < 0.7:
+        token = stable_hex("pod", tracking_id, length=16)
+        fields["proof_of_delivery"] = [
+            {"type": "image", "url": f"https://pod.aftership.com/{token}/photo.jpg"}
+        ]
+        if subtag == "Delivered_003":
+            fields["proof_of_delivery"].append(
+                {"type": "signature", "url": f"https://pod.aftership.com/{token}/signature.png"}
+            )
+    if express and rng.random() < 0.1:
+        child = tracking_number_for(slug, "piece", number)
+        fields["multi_piece_info"] = {
+            "type": "master",
+            "pieces": [
+                {"tracking_id": tracking_id, "tracking_number": number, "type": "master",
+                 "trackable": True},
+                {"tracking_id": stable_hex("piece", tracking_id), "tracking_number": child,
+                 "type": "child", "trackable": rng.random() < 0.8},
+            ],
+        }  # fmt: skip
+    promise = rng.random()
+    if promise < 0.25:
+        fields["order_promised_delivery_date"] = {
+            "promised_delivery_date": eta.isoformat(),
+            "promised_delivery_date_min": None,
+            "promised_delivery_date_max": None,
+        }
+    elif promise < 0.35:
+        fields["order_promised_delivery_date"] = {
+            "promised_delivery_date": None,
+            "promised_delivery_date_min": (eta - dt.timedelta(days=1)).isoformat(),
+            "promised_delivery_date_max": (eta + dt.timedelta(days=2)).isoformat(),
+        }
+    # Postal carriers (and now and then another one) report the pickup day without a time.
+    if picked_up is not None and (info.date_only_pickup or rng.random() < 0.08):
+        fields["shipment_pickup_date"] = picked_up.date().isoformat()
+    return fields
 
 
 _COPIED_FIELDS = (
@@ -673,13 +784,10 @@ _COPIED_FIELDS = (
     "shipment_type",
     "shipment_tags",
     "courier_connection_id",
-    "tracking_origin_country_region",
-    "tracking_destination_country_region",
-    "tracking_postal_code",
-    "tracking_state",
     "location_id",
     "shipping_method",
     "customers",
+    "shipment_direction",
 )
 
 
@@ -705,7 +813,7 @@ def apply_request_fields(tracking: dict[str, Any], request: Mapping[str, Any]) -
         }
 
 
-_CUSTOMER_FIELDS = ("role", "name", "phone_number", "email", "language")
+_CUSTOMER_FIELDS = ("role", "name", "phone_number", "email", "language", "id")
 
 
 # --------------------------------------------------------------------------- estimates
@@ -779,9 +887,10 @@ def sample(spec: ApiSpec, schema: Any, key: str, depth: int = 0) -> Any:
     schema = spec.resolve(schema)
     if not isinstance(schema, Mapping):
         return None
-    if "oneOf" in schema:
-        branches = [b for b in schema["oneOf"] if spec.resolve(b).get("type") != "null"]
-        return sample(spec, branches[0], key, depth) if branches and depth < 4 else None
+    for combinator in ("oneOf", "anyOf"):  # the first branch that is not null
+        if combinator in schema:
+            branches = [b for b in schema[combinator] if spec.resolve(b).get("type") != "null"]
+            return sample(spec, branches[0], key, depth) if branches and depth < 4 else None
     if "enum" in schema:
         values = [v for v in schema["enum"] if v is not None]
         return values[int(stable_hex(key, length=6), 16) % len(values)]

@@ -2,8 +2,12 @@
 
 One catch-all route does what AfterShip's gateway does, in this order:
 
-1. find the API by path prefix (``/tracking/2025-01``, ``/postmen/v3``,
-   ``/returns/2026-07``) and the operation in its spec;
+1. find the API by path prefix (``/tracking/2026-07``, ``/postmen/v3``,
+   ``/returns/2026-07``) and the operation in its spec; a known, released
+   other version (``/tracking/2025-01``) is served by the pinned one, as
+   AfterShip serves a retired version, and an unknown one is a 404
+   (:mod:`._versions`); every answer of an API carries ``as-api-version``,
+   the version that served it;
 2. check ``as-api-key``, and with ``api_secret`` the request signature
    (401 envelope);
 3. unknown path → that API's 404 envelope (405 and ``Allow`` for a known path
@@ -56,6 +60,7 @@ from ._signature import SignatureCheck, aes_check, rsa_check, signature_problem
 from ._spec import ApiSpec, Operation, load_specs
 from ._state import Call, FakeStats, Handler, State
 from ._validate import check_body, parse_params
+from ._versions import VersionRoute, route_version, split_version
 
 __all__ = ["FakeAfterShip"]
 
@@ -231,6 +236,22 @@ class FakeAfterShip:
                 ids.append(existing)
         return ids
 
+    def expire_tracking(self, tracking_id: str) -> dict[str, Any]:
+        """Expire an active tracking, as AfterShip does after 30 days without news.
+
+        It then answers as an ``Expired`` tracking (and can be retracked).
+        Raises ``KeyError`` for an unknown id, ``ValueError`` if it is not active.
+        """
+        tracking = self._state.trackings.get(tracking_id)
+        if tracking is None:
+            raise KeyError(tracking_id)
+        try:
+            return _tracking.apply_transition(
+                self._state, tracking, "expire", dt.datetime.now(dt.UTC)
+            )
+        except Failure:
+            raise ValueError(f"tracking {tracking_id} is not active") from None
+
     def _existing_tracking(self, number: str, slug: str | None) -> str | None:
         for (stored_number, stored_slug), tracking_id in self._state.tracking_keys.items():
             if stored_number == number and (slug is None or slug == stored_slug):
@@ -239,11 +260,19 @@ class FakeAfterShip:
 
     # ------------------------------------------------------------------ request path
 
-    def _find_api(self, path: str) -> tuple[ApiSpec | None, str]:
+    def _find_api(self, path: str) -> tuple[ApiSpec | None, str, VersionRoute | None]:
+        """The API, the path under its prefix, and how the requested version is served."""
         for spec in self._specs.values():
             if path == spec.prefix or path.startswith(spec.prefix + "/"):
-                return spec, path[len(spec.prefix) :] or "/"
-        return None, path
+                route = VersionRoute(spec.version, spec.version, "pinned")
+                return spec, path[len(spec.prefix) :] or "/", route
+        today = dt.datetime.now(dt.UTC).date()
+        for spec in self._specs.values():
+            found = split_version(spec.prefix, path)
+            if found is not None:
+                requested, rest = found
+                return spec, rest, route_version(spec.name, spec.version, requested, today)
+        return None, path, None
 
     def _respond(
         self,
@@ -272,12 +301,15 @@ class FakeAfterShip:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.rel_url.raw_path
-        spec, rest = self._find_api(raw_path)
-        if spec is None:
+        spec, rest, route = self._find_api(raw_path)
+        if spec is None or route is None:
             return self._fail(None, route_not_found(None), {})
-        headers: dict[str, str] = {}
-        if spec.name == "tracking":
-            headers["as-api-version"] = spec.version
+        # The version that serves the request, on every answer of the API (errors too).
+        headers: dict[str, str] = {"as-api-version": spec.version}
+        if route.served is None:  # a version AfterShip never released: no such path
+            return self._fail(spec.name, route_not_found(spec.name), headers)
+        served = "" if route.served == route.requested else f" -> {route.served}"
+        self.stats.versions[f"{spec.name} {route.requested}{served}"] += 1
         key = request.headers.get("as-api-key", "").strip()
         if not key or (self.api_key is not None and key != self.api_key):
             return self._fail(spec.name, unauthorized(spec.name), headers)
@@ -403,8 +435,9 @@ class FakeAfterShip:
             return self._fail(api, rate_limited(api), headers)
         if fault in ("500", "503"):
             return self._fail(api, server_error(api, int(fault)), headers)
-        if fault == "502_html":
-            return self._respond(502, BAD_GATEWAY_HTML, headers, content_type="text/html")
+        if fault == "502_html":  # a proxy's page: no API answered, so no as-api-version
+            proxy = {k: v for k, v in headers.items() if k != "as-api-version"}
+            return self._respond(502, BAD_GATEWAY_HTML, proxy, content_type="text/html")
         if fault == "drop":
             self._drop(request)
             return web.Response(status=500)  # never reaches the client

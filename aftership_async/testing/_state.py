@@ -41,8 +41,10 @@ class FakeStats:
     those answered by a fault or the rate limiter); ``statuses`` the HTTP
     statuses actually sent (a dropped connection sends none); ``faults`` the
     injected faults by kind; ``created`` resources created, by kind
-    (``"tracking"``, ``"label"``, ``"return"``...); ``rate_limited`` the 429s
-    sent by the rate limiter (not the injected ``"429"`` faults).
+    (``"tracking"``, ``"label"``, ``"return"``, ``"courier_connection"``...);
+    ``rate_limited`` the 429s sent by the rate limiter (not the injected
+    ``"429"`` faults); ``versions`` the requests per API and requested
+    version, ``"tracking 2025-01 -> 2026-07"`` when another version served it.
     """
 
     requests: Counter[str] = attrs.field(factory=Counter)
@@ -50,6 +52,7 @@ class FakeStats:
     faults: Counter[str] = attrs.field(factory=Counter)
     created: Counter[str] = attrs.field(factory=Counter)
     rate_limited: int = 0
+    versions: Counter[str] = attrs.field(factory=Counter)
 
 
 def encode_cursor(seq: int) -> str:
@@ -139,8 +142,10 @@ class State:
         self.tracking_keys: dict[tuple[str, str], str] = {}
         #: How many times each (tracking_number, slug) was created, for fresh ids.
         self.tracking_generations: Counter[tuple[str, str]] = Counter()
-        #: Retracks per tracking id (the API allows only a few).
-        self.retracks: Counter[str] = Counter()
+        #: Lifecycle transitions per (action, tracking id): retracks are limited.
+        self.transitions: Counter[tuple[str, str]] = Counter()
+        #: Tracking's courier connections (the merchant's own carrier accounts) by id.
+        self.courier_connections = Collection()
         self.shipping: dict[str, Collection] = {
             kind: Collection()
             for kind in (

@@ -79,8 +79,9 @@ def check_value(spec: ApiSpec, schema: Any, value: Any, path: str = "") -> list[
     schema = spec.resolve(schema)
     if not isinstance(schema, Mapping):
         return []
-    if "oneOf" in schema:
-        branches = [spec.resolve(b) for b in schema["oneOf"]]
+    combinator = "oneOf" if "oneOf" in schema else "anyOf" if "anyOf" in schema else None
+    if combinator is not None:  # one passing branch is enough (the specs' branches never overlap)
+        branches = [spec.resolve(b) for b in schema[combinator]]
         if value is None and any("null" in _types(b) for b in branches):
             return []
         best: list[Problem] | None = None

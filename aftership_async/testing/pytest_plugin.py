@@ -1,63 +1,10 @@
-"""pytest fixtures for testing code that uses aftership-async, registered as a pytest11 plugin.
+"""The pytest fixtures ``aftership_fake`` and ``aftership_client``, by their former path.
 
-``aftership_fake``: a started :class:`FakeAfterShip` (no latency, rate limits
-off, no faults), fresh for each test. ``aftership_client``: an
-``AfterShip(api_key="test", base_url=aftership_fake.url)`` opened for the
-test. Both are async fixtures (pytest-asyncio). Tests that need latency,
-limits or faults build their own ``FakeAfterShip(...)``.
-
-The plugin is loaded into every pytest run of a project that installs
-aftership-async, so without pytest-asyncio it must not break pytest: the
-fixtures then fail only the tests that use them, saying what to install.
+The plugin now lives in :mod:`aftership_async_pytest` (pytest loads it through
+the ``pytest11`` entry point, so nothing needs to name it); this module keeps
+``pytest_plugins = ["aftership_async.testing.pytest_plugin"]`` working.
 """
 
-from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from typing import Any, NoReturn
-
-import pytest
-
-from aftership_async import AfterShip
-
-from ._server import FakeAfterShip
+from aftership_async_pytest import aftership_client, aftership_fake
 
 __all__ = ["aftership_client", "aftership_fake"]
-
-try:
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
-    pytest_asyncio = None  # type: ignore[assignment]
-
-_MISSING = (
-    "the aftership_fake/aftership_client fixtures need pytest-asyncio: pip install pytest-asyncio"
-)
-
-if pytest_asyncio is not None:
-
-    @pytest_asyncio.fixture
-    async def aftership_fake() -> AsyncIterator[FakeAfterShip]:
-        """A running fake AfterShip server, empty at the start of the test."""
-        async with FakeAfterShip() as fake:
-            yield fake
-
-    @pytest_asyncio.fixture
-    async def aftership_client(aftership_fake: FakeAfterShip) -> AsyncIterator[AfterShip]:
-        """An ``AfterShip`` client talking to ``aftership_fake``."""
-        # The fake's limits are off by default, so the client's limiter is too.
-        async with AfterShip(
-            api_key="test", base_url=aftership_fake.url, rate_limit=None
-        ) as client:
-            yield client
-
-else:
-
-    @pytest.fixture
-    def aftership_fake() -> NoReturn:
-        """Unavailable: needs pytest-asyncio."""
-        pytest.fail(_MISSING, pytrace=False)
-
-    @pytest.fixture
-    def aftership_client(aftership_fake: Any) -> NoReturn:
-        """Unavailable: needs pytest-asyncio."""
-        pytest.fail(_MISSING, pytrace=False)

@@ -37,7 +37,42 @@ def test_generation_is_byte_identical_across_runs(tmp_path: Path) -> None:
     assert codegen_main(["--spec-dir", str(ROOT / "spec"), "--out", str(first)]) == 0
     assert codegen_main(["--spec-dir", str(ROOT / "spec"), "--out", str(second)]) == 0
     assert _tree(first) == _tree(second)
+    api_md = first / "api.md"  # beside the package when --out is not the default
+    assert api_md.read_bytes() == (ROOT / "api.md").read_bytes(), "api.md is stale"
+    api_md.unlink()
     assert _tree(first) == _tree(ROOT / "generated"), "generated/ is stale: run make generate"
+
+
+def test_the_makefile_call_writes_api_md_at_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert codegen_main(["--spec-dir", str(ROOT / "spec"), "--out", "generated"]) == 0
+    assert (tmp_path / "api.md").read_bytes() == (ROOT / "api.md").read_bytes()
+    assert not (tmp_path / "generated" / "api.md").exists()
+
+
+def test_api_md_lists_every_method_with_its_types() -> None:
+    text = (ROOT / "api.md").read_text(encoding="utf-8")
+    import aftership_async
+
+    for name in ("tracking", "shipping", "returns"):
+        group = getattr(aftership_async, name.capitalize() + "API")
+        methods = [m for m in vars(group) if not m.startswith("_") and callable(getattr(group, m))]
+        assert len(methods) > 10
+        for method in methods:
+            assert f"#### `client.{name}.{method}`" in text, method
+            assert f"def {method}(" in text, method
+    section = text[text.index("#### `client.tracking.get_trackings`") :]
+    section = section[: section.index("\n#### ", 10)]
+    assert "`GET /trackings`" in section and ") -> GetTrackingsResponseData" in section
+    assert "| `tracking_numbers` | query | `str \\| list[str] \\| tuple[str, ...]` |" in section
+    assert "Uses [`GetTrackingsResponseData`](#model-gettrackingsresponsedata)" in section
+    assert "def iter_trackings(" in text and ") -> AsyncIterator[Tracking]" in text
+    assert "[`get_couriers`](#tracking-get_couriers) with `active=True`" in text
+    assert (
+        '<a id="model-tracking"></a>' in text and "| `tracking_number` (required) | `str` |" in text
+    )
 
 
 def test_every_generated_file_says_where_it_comes_from() -> None:
@@ -67,6 +102,34 @@ def test_mini_model_shapes(tmp_path: Path) -> None:
     assert fields["labels"].annotation == "dict[str, str] | Unset"
     op = next(o for o in api.operations if o.operation_id == "update_thing_by_id")
     assert (op.method, op.listed_method) == ("PATCH", "PUT")
+    assert fields["seen"].annotation == "datetime.datetime | datetime.date | Unset | None"
+    assert fields["secret"].sensitive and not fields["id"].sensitive
+    assert (api.released, api.supported_until) == ("2025-01-09", "2028-01-13")
+    # Enum fields take the member or its string at construction.
+    converter = fields["color"].input_converter
+    assert converter is not None and fields["id"].input_converter is None
+    assert (converter.takes, converter.returns) == ("Color | str | Unset", "Color | Unset")
+    things = next(o for o in api.operations if o.operation_id == "get_things")
+    params = {p.py_name: p for p in things.query_params}
+    assert params["ids"].comma_list and not params["cursor"].comma_list
+    assert params["ids"].annotation == "str | list[str] | tuple[str, ...]"
+
+
+def test_listed_as_aliases() -> None:
+    api = build(load(MINI), "spec/mini.yaml")
+    op = next(o for o in api.operations if o.operation_id == "get_things")
+    red, every = op.aliases
+    assert (red.operation_id, red.listed, red.fixed_query) == (
+        "get_red_things",
+        "GET /things/red",
+        (("color", "red"),),
+    )
+    assert (every.operation_id, every.fixed_query, every.summary) == (
+        "get_all_things",
+        (("color", None),),
+        "Get all things",
+    )
+    assert every.fixed_names == {"color"}
 
 
 @pytest.mark.parametrize(
@@ -108,6 +171,21 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             "data must be a $ref",
         ),
         ('size: {type: [number, "null"]}', "size: {type: [number, string]}", "mixed types"),
+        ("fixed-query: {color: red}", "fixed-query: {colour: red}", "unknown query parameters"),
+        ("listed: GET /things/red", "listed: /things/red", "listed must be 'METHOD /path'"),
+        ("operationId: get_red_things", "operationId: create_thing", "duplicate operationId"),
+        ('until: "2028-01-13"', 'until: "13 Jan 2028"', "must be YYYY-MM-DD"),
+        ("x-comma-list: true", "x-comma-list: yes please", "x-comma-list must be true or false"),
+        (
+            "schema: {type: string}\n          x-comma-list: true",
+            "schema: {type: integer}\n          x-comma-list: true",
+            "x-comma-list is for string query parameters",
+        ),
+        (
+            '- {type: string, format: date}\n            - {type: "null"}',
+            '- {type: integer}\n            - {type: "null"}',
+            "oneOf/anyOf is only allowed",
+        ),
     ],
 )
 def test_convention_violations_fail_with_a_clear_message(
@@ -126,7 +204,7 @@ def test_check_generated_fails_on_a_stale_file(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     for name in ("spec", "codegen", "generated"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "api.md"):
         shutil.copy2(ROOT / name, repo / name)
     venv = ROOT / ".venv"
     # A fresh stamp keeps make from "reinstalling" the shared venv from this temp copy.
@@ -142,6 +220,12 @@ def test_check_generated_fails_on_a_stale_file(tmp_path: Path) -> None:
     assert stale.returncode != 0
     assert "stale" in stale.stderr
     assert not filecmp.cmp(models, ROOT / "generated/aftership_async_generated/tracking/models.py")
+
+    shutil.copy2(ROOT / "generated/aftership_async_generated/tracking/models.py", models)
+    assert subprocess.run(make, cwd=repo, capture_output=True, text=True).returncode == 0
+    (repo / "api.md").write_text((ROOT / "api.md").read_text() + "edited\n")
+    stale_md = subprocess.run(make, cwd=repo, capture_output=True, text=True)
+    assert stale_md.returncode != 0 and "api.md is stale" in stale_md.stderr
 
 
 def test_codegen_runs_as_a_module() -> None:

@@ -3,7 +3,8 @@
 * every generated model (all attrs classes in the generated ``models.py`` of the
   three APIs), structured through the runtime converter at the boundary the
   generated methods use, from random JSON, schema-shaped JSON with wrong types,
-  missing fields and unknown keys;
+  missing fields and unknown keys: a malformed required value fails the
+  object, a malformed optional one is set aside (``malformed_fields``);
 * the envelope parser, from random, truncated and oversized bodies;
 * path and query parameters and request bodies, from any text.
 
@@ -31,10 +32,17 @@ from yarl import URL
 import aftership_async_generated.returns.models as returns_models
 import aftership_async_generated.shipping.models as shipping_models
 import aftership_async_generated.tracking.models as tracking_models
-from aftership_async import AfterShip, APIError, InvalidRequestError, InvalidResponseError
+from aftership_async import (
+    UNSET,
+    AfterShip,
+    APIError,
+    InvalidRequestError,
+    InvalidResponseError,
+    malformed_fields,
+)
 from aftership_async._api import structure_response
 from aftership_async._envelope import ENVELOPES, unwrap
-from aftership_async._types import Unset
+from aftership_async._types import Model, Unset
 from aftership_async_generated._converter import CONVERTER
 
 BOUNDED = settings(
@@ -58,6 +66,7 @@ MODELS: list[type] = sorted(
 def test_every_generated_model_is_covered() -> None:
     names = {cls.__name__ for cls in MODELS}
     assert len(MODELS) > 100
+    assert all(issubclass(cls, Model) for cls in MODELS)  # all set malformed values aside
     assert {"Tracking", "Label", "Return", "TrackingWebhookEvent", "ShippingAddress"} <= names
 
 
@@ -104,8 +113,7 @@ def _right(tp: Any, depth: int) -> st.SearchStrategy[Any]:
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not Unset]
         inner = [a for a in args if a is not type(None)]
-        (single,) = inner
-        options = [_shaped(single, depth)]
+        options = [_shaped(member, depth) for member in inner]  # one, or datetime | date
         if type(None) in args:
             options.append(st.none())
         return st.one_of(options)
@@ -135,9 +143,10 @@ def _right(tp: Any, depth: int) -> st.SearchStrategy[Any]:
             st.datetimes(timezones=st.timezones()).map(dt.datetime.isoformat),
             st.datetimes().map(lambda d: d.isoformat() + "Z"),
             st.text(max_size=25),
+            st.just(""),
         )
     if tp is dt.date:
-        return st.one_of(st.dates().map(dt.date.isoformat), st.text(max_size=12))
+        return st.one_of(st.dates().map(dt.date.isoformat), st.text(max_size=12), st.just(""))
     raise AssertionError(f"no strategy for {tp!r}")
 
 
@@ -186,7 +195,7 @@ EXPECTED = (TypeError, ValueError)
 
 def check_model(cls: type, value: Any) -> None:
     try:
-        decoded = CONVERTER.structure(value, cls)
+        decoded: Any = CONVERTER.structure(value, cls)
     except EXPECTED as exc:
         assert str(exc), f"{type(exc).__name__} without a message"
         with pytest.raises(InvalidResponseError) as info:
@@ -194,10 +203,41 @@ def check_model(cls: type, value: Any) -> None:
         assert cls.__name__ in info.value.message
         return
     assert isinstance(decoded, cls)
+    check_set_aside(decoded, value)
     assert structure_response(CONVERTER, value, cls, context="GET /x (test)") == decoded
-    # What decoded re-encodes to JSON and decodes to the same object.
+    # What decoded re-encodes to JSON and decodes to the same object, with
+    # nothing set aside: a value set aside is UNSET, so it is not sent.
     again = json.loads(json.dumps(CONVERTER.unstructure(decoded)))
-    assert CONVERTER.structure(again, cls) == decoded
+    redecoded: Any = CONVERTER.structure(again, cls)
+    assert redecoded == decoded
+    assert not malformed_fields(redecoded)
+
+
+def check_set_aside(decoded: Any, raw: Any) -> None:
+    """In ``decoded`` and every model inside it, only malformed optional values were set aside.
+
+    Each one is an optional field left ``UNSET`` whose raw JSON value (kept as
+    received) the field's own hook refuses: the generated decoder's fast paths
+    set aside exactly what the hooks would reject, and nothing else.
+    """
+    if isinstance(decoded, list) and isinstance(raw, list):
+        for item, raw_item in zip(decoded, raw, strict=True):
+            check_set_aside(item, raw_item)
+        return
+    if not attrs.has(type(decoded)):
+        return
+    aside = malformed_fields(decoded)
+    hints = _hints(type(decoded))
+    fields = {_json_name(f): f for f in attrs.fields(type(decoded))}
+    assert set(aside) <= set(fields)
+    for name, field in fields.items():
+        if name in aside:
+            assert field.default is UNSET and getattr(decoded, field.name) is UNSET
+            assert aside[name] is raw[name]
+            with pytest.raises(EXPECTED):
+                CONVERTER.structure(raw[name], hints[field.name])
+        elif name in raw:
+            check_set_aside(getattr(decoded, field.name), raw[name])
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
@@ -320,10 +360,17 @@ def test_odd_but_valid_values_through_the_whole_pipeline() -> None:
     assert tracking.id == "\ud800"
     assert tracking.transit_time == int(1e300)
     assert tracking.custom_fields == {"n": 123456789012345678901234567890}
-    assert tracking.tag == "Teleported" and not tracking.tag.is_known  # type: ignore[union-attr]
-    with pytest.raises(InvalidResponseError, match="expected an integer"):
+    assert tracking.tag == "Teleported" and not tracking.tag.is_known
+    assert not malformed_fields(tracking)
+    # A malformed optional value is set aside; a malformed required one fails the object.
+    odd = structure_response(
+        CONVERTER, {**data, "transit_time": 1.5}, tracking_models.Tracking, context="test"
+    )
+    assert odd.transit_time is UNSET and malformed_fields(odd) == {"transit_time": 1.5}
+    assert odd == attrs.evolve(tracking, transit_time=UNSET)
+    with pytest.raises(InvalidResponseError, match="expected a string"):
         structure_response(
-            CONVERTER, {**data, "transit_time": 1.5}, tracking_models.Tracking, context="test"
+            CONVERTER, {**data, "slug": ["ups"]}, tracking_models.Tracking, context="test"
         )
 
 

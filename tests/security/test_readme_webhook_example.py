@@ -66,11 +66,17 @@ async def test_the_readme_handler_verifies_and_dedupes(
         assert await post(good, {}) == 401
         assert await post(good, {"aftership-hmac-sha256": webhook_signature(good, "x")}) == 401
         assert await post(good.replace(b"Delivered", b"Exception", 1), signature) == 401
-        stale = payload("e-2", ts=int(time.time()) - 3600)
+        # A retry AfterShip sends 68 hours on is accepted; a week-old replay is not.
+        retried = payload("e-3", ts=int(time.time()) - 68 * 3600)
+        assert (
+            await post(retried, {"aftership-hmac-sha256": webhook_signature(retried, SECRET)})
+            == 200
+        )
+        stale = payload("e-2", ts=int(time.time()) - 7 * 86400)
         assert await post(stale, {"Aftership-Hmac-Sha256": webhook_signature(stale, SECRET)}) == 401
         junk = b'{"event": "tracking_update"}'
         assert await post(junk, {"aftership-hmac-sha256": webhook_signature(junk, SECRET)}) == 400
 
-    assert namespace["seen_event_ids"] == {"e-1"}
+    assert namespace["seen_event_ids"] == {"e-1", "e-3"}
     printed = capsys.readouterr().out.splitlines()
-    assert printed == ["tracking_update 1Z999AA10123456784 Delivered Delivered_001"]
+    assert printed == ["tracking_update 1Z999AA10123456784 Delivered Delivered_001"] * 2  # e-1, e-3

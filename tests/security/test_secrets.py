@@ -20,7 +20,7 @@ from .helpers import RSA_PEM, assert_no_secret, exception_text, pem_fragments
 
 API_KEY = "sk-live-5f0c1e7a9b2d4c6e8f10"
 AES_SECRET = "aes-secret-9d8c7b6a5f4e3d2c1b0a"
-COURIERS = "https://api.aftership.com/tracking/2025-01/couriers"
+COURIERS = "https://api.aftership.com/tracking/2026-07/couriers?active=true"
 LABEL = "https://api.aftership.com/postmen/v3/labels/lbl-1"
 
 

@@ -219,8 +219,8 @@ CALLS = [
     (
         "tracking",
         "GET",
-        "https://api.aftership.com/tracking/2025-01/couriers",
-        "/tracking/2025-01/couriers",
+        "https://api.aftership.com/tracking/2026-07/couriers",
+        "/tracking/2026-07/couriers",
     ),
     (
         "shipping",
@@ -244,7 +244,7 @@ async def _call_each_api(client: AfterShip) -> None:
     for api, *_ in CALLS:
         try:
             if api == "tracking":
-                await client.tracking.get_user_couriers()
+                await client.tracking.get_all_couriers()
             elif api == "shipping":
                 await client.shipping.get_label_by_id("lbl-1")
             else:

@@ -24,6 +24,7 @@ from aftership_async import (
     verify_webhook_signature,
     webhook_signature,
 )
+from aftership_async._webhooks import AFTERSHIP_WEBHOOK_RETRY_WINDOW
 
 from .helpers import assert_no_secret, exception_text
 
@@ -170,13 +171,28 @@ def test_the_signature_is_checked_before_the_body_is_read() -> None:
         assert _verification_error(body, {HEADER: "forged"}).reason == "mismatch"
 
 
+def test_every_retry_aftership_makes_is_accepted_by_default() -> None:
+    """AfterShip retries 14 times over ~68.3 h with the original ts: none may be refused."""
+    assert AFTERSHIP_WEBHOOK_RETRY_WINDOW == 245_730
+    now = int(time.time())
+    delays = [sum(30 * 2**n for n in range(k)) for k in range(14)]  # attempt 1 .. 14
+    assert delays[-1] == AFTERSHIP_WEBHOOK_RETRY_WINDOW
+    for delay in delays:
+        body, headers = signed(event_payload(ts=now - delay))
+        assert parse_webhook(body, headers, SECRET).ts == now - delay
+    # A week-old event is still refused (replays are bounded, if loosely: dedupe by event_id).
+    week_body, week_headers = signed(event_payload(ts=now - 7 * 86400))
+    assert _verification_error(week_body, week_headers).reason == "expired"
+
+
 def test_stale_and_future_events() -> None:
     now = int(time.time())
     old_body, old_headers = signed(event_payload(ts=now - 301))
-    assert _verification_error(old_body, old_headers).reason == "expired"
+    assert _verification_error(old_body, old_headers, tolerance=300).reason == "expired"
     future_body, future_headers = signed(event_payload(ts=now + 400))
     assert _verification_error(future_body, future_headers).reason == "future"
     # A wider window, or none, accepts them; a narrower one rejects a fresh-ish event.
+    assert parse_webhook(old_body, old_headers, SECRET).ts == now - 301
     assert parse_webhook(old_body, old_headers, SECRET, tolerance=3600).ts == now - 301
     assert parse_webhook(old_body, old_headers, SECRET, tolerance=None).ts == now - 301
     recent_body, recent_headers = signed(event_payload(ts=now - 30))
@@ -214,7 +230,7 @@ def _msg_without(field: str) -> dict[str, Any]:
         (json.dumps(event_payload(msg=[])).encode(), "expected a JSON object for Tracking"),
         (json.dumps(_msg_without("id")).encode(), "missing required field"),
         (json.dumps(event_payload(event_id=[1])).encode(), "not a TrackingWebhookEvent"),
-        (json.dumps(event_payload(is_tracking_first_tag="yes")).encode(), "boolean"),
+        (json.dumps(event_payload(event=5)).encode(), "expected a string for WebhookEventCode"),
     ],
 )
 def test_signed_but_invalid_bodies_are_payload_errors(payload: bytes, match: str) -> None:

@@ -56,7 +56,7 @@ async def test_plugin_fixtures(aftership_fake: FakeAfterShip, aftership_client: 
 
 def test_plugin_is_registered(pytestconfig: pytest.Config) -> None:
     plugin = pytestconfig.pluginmanager.get_plugin("aftership_async")
-    assert plugin is not None and plugin.__name__ == "aftership_async.testing.pytest_plugin"
+    assert plugin is not None and plugin.__name__ == "aftership_async_pytest"
 
 
 def test_plugin_without_pytest_asyncio_fails_only_its_users(tmp_path: Path) -> None:

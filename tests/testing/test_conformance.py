@@ -1,4 +1,4 @@
-"""Spec conformance: all 60 operations, end to end through the real client.
+"""Spec conformance: all 65 operations, end to end through the real client.
 
 Each call goes through ``AfterShip(base_url=fake.url)``; the raw ``data`` of
 every answer is validated with jsonschema against the operation's response
@@ -41,7 +41,7 @@ class Recorder:
         return result
 
 
-async def test_all_60_operations_answer_spec_valid_data(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_all_65_operations_answer_spec_valid_data(monkeypatch: pytest.MonkeyPatch) -> None:
     async with FakeAfterShip(seed=7) as fake, client_for(fake, api_key="k") as client:
         with capture_raw(monkeypatch) as capture:
             run = Recorder(capture)
@@ -52,7 +52,7 @@ async def test_all_60_operations_answer_spec_valid_data(monkeypatch: pytest.Monk
     for api in ("tracking", "shipping", "returns"):
         missing = all_operation_ids(api) - {op for a, op in run.seen if a == api}
         assert not missing, f"{api} operations not exercised: {sorted(missing)}"
-    assert len(run.seen) == 60
+    assert len(run.seen) == 65
     for (api, operation_id), data in run.seen.items():
         assert_valid(api, data_schema(api, operation_id), data)
 
@@ -92,8 +92,15 @@ async def _tracking(run: Recorder, client: AfterShip) -> None:
     )
     await run("tracking", "retrack_tracking_by_id", t.retrack_tracking_by_id(created.id))
     await run("tracking", "delete_tracking_by_id", t.delete_tracking_by_id(created.id))
-    await run("tracking", "get_user_couriers", t.get_user_couriers())
-    await run("tracking", "get_all_couriers", t.get_all_couriers())
+    everything = await run("tracking", "get_couriers", t.get_couriers())
+    mine = await run("tracking", "get_couriers", t.get_couriers(active=True))
+    assert {c.slug for c in mine.couriers} < {c.slug for c in everything.couriers}
+    assert (await t.get_user_couriers()) == mine  # the listed methods are aliases
+    assert (await t.get_all_couriers()) == everything
+    run.capture.items.clear()
+    picked = await run("tracking", "get_couriers", t.get_couriers(slug="ups-api,dhl"))
+    assert sorted(c.slug for c in picked.couriers) == ["dhl", "ups-api"]
+    assert picked.total == 2
     detected = await run(
         "tracking",
         "detect_courier",
@@ -120,6 +127,55 @@ async def _tracking(run: Recorder, client: AfterShip) -> None:
         ),
     )
     assert predicted.estimated_delivery_dates[0].estimated_delivery_date
+    single = await run(
+        "tracking",
+        "predict",
+        t.predict(
+            body(
+                "EstimatedDeliveryDateRequest",
+                {
+                    "slug": "ups",
+                    "origin_address": {"country_region": "USA", "postal_code": "10001"},
+                    "destination_address": {"country_region": "USA"},
+                    "pickup_time": "2025-06-01T10:00:00+00:00",
+                },
+            )
+        ),
+    )
+    assert single == predicted.estimated_delivery_dates[0]  # one model, one answer
+    connection = await run(
+        "tracking",
+        "create_courier_connection",
+        t.create_courier_connection(
+            body(
+                "CreateCourierConnectionRequest",
+                {"courier_slug": "dhl-api", "credentials": {"api_key": "dhl-secret"}},
+            )
+        ),
+    )
+    await run(
+        "tracking",
+        "get_courier_connections",
+        t.get_courier_connections(courier_slug="dhl-api", limit=5),
+    )
+    await run(
+        "tracking",
+        "get_courier_connection_by_id",
+        t.get_courier_connection_by_id(connection.id),
+    )
+    await run(
+        "tracking",
+        "update_courier_connection_by_id",
+        t.update_courier_connection_by_id(
+            connection.id,
+            body("UpdateCourierConnectionByIdRequest", {"credentials": {"api_key": "rotated"}}),
+        ),
+    )
+    await run(
+        "tracking",
+        "delete_courier_connection_by_id",
+        t.delete_courier_connection_by_id(connection.id),
+    )
 
 
 async def _shipping(run: Recorder, client: AfterShip) -> None:

@@ -160,15 +160,15 @@ async def test_raw_validation_and_unknown_paths(aftership_fake: FakeAfterShip) -
     headers = {"as-api-key": "k", "content-type": "application/json"}
     url = aftership_fake.url
     async with aiohttp.ClientSession(headers=headers) as session:
-        async with session.post(f"{url}/tracking/2025-01/trackings", data=b"{nope") as resp:
+        async with session.post(f"{url}/tracking/2026-07/trackings", data=b"{nope") as resp:
             assert resp.status == 400 and (await resp.json())["meta"]["code"] == 4001
-        async with session.post(f"{url}/tracking/2025-01/trackings", json={"slug": "ups"}) as resp:
+        async with session.post(f"{url}/tracking/2026-07/trackings", json={"slug": "ups"}) as resp:
             meta = (await resp.json())["meta"]
             assert (resp.status, meta["code"]) == (400, 4007)
             assert "tracking_number" in meta["message"]
-        async with session.get(f"{url}/tracking/2025-01/trackings?limit=abc") as resp:
+        async with session.get(f"{url}/tracking/2026-07/trackings?limit=abc") as resp:
             assert resp.status == 400 and "limit" in (await resp.json())["meta"]["message"]
-        async with session.get(f"{url}/tracking/2025-01/nothing-here") as resp:
+        async with session.get(f"{url}/tracking/2026-07/nothing-here") as resp:
             assert resp.status == 404 and (await resp.json())["meta"]["type"] == "NotFound"
         async with session.get(f"{url}/postmen/v3/nothing-here") as resp:
             assert resp.status == 404 and (await resp.json())["meta"]["code"] == 404
@@ -203,7 +203,7 @@ async def test_odd_paths_get_the_apis_own_404_and_405(aftership_fake: FakeAfterS
             assert response.headers["Allow"] == "POST"
             assert (await response.json())["meta"]["code"] == 40500
         async with session.patch(
-            aftership_fake.url + "/tracking/2025-01/trackings", headers=headers
+            aftership_fake.url + "/tracking/2026-07/trackings", headers=headers
         ) as response:
             assert response.status == 405
             assert response.headers["Allow"] == "GET, POST"

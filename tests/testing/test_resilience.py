@@ -25,7 +25,8 @@ async def test_rate_limit_refuses_the_excess_with_headers() -> None:
     async with FakeAfterShip(rate_limits=5.0) as fake:
         async with client_for(fake, api_key="k") as client:
             results = await asyncio.gather(
-                *(client.tracking.get_user_couriers() for _ in range(20)), return_exceptions=True
+                *(client.tracking.get_couriers(active=True) for _ in range(20)),
+                return_exceptions=True,
             )
         limited = [r for r in results if isinstance(r, RateLimitError)]
         assert len(limited) + sum(not isinstance(r, Exception) for r in results) == 20
@@ -45,8 +46,8 @@ async def test_rate_limit_refuses_the_excess_with_headers() -> None:
 async def test_rate_limit_headers_on_every_answer() -> None:
     limits = {"GET /trackings/{id}": 2.0}
     expected = {
-        "/tracking/2025-01/trackings": "6",  # documented per-endpoint
-        "/tracking/2025-01/trackings/missing": "2",  # overridden
+        "/tracking/2026-07/trackings": "6",  # documented per-endpoint
+        "/tracking/2026-07/trackings/missing": "2",  # overridden
         "/postmen/v3/labels": "10",
         "/returns/2026-07/returns": "10",
     }
@@ -63,7 +64,7 @@ async def test_rate_limit_headers_on_every_answer() -> None:
 
 async def test_rate_limits_off_by_default(aftership_fake: FakeAfterShip) -> None:
     async with client_for(aftership_fake, api_key="k") as client:
-        await asyncio.gather(*(client.tracking.get_user_couriers() for _ in range(30)))
+        await asyncio.gather(*(client.tracking.get_couriers(active=True) for _ in range(30)))
     assert aftership_fake.stats.rate_limited == 0
 
 
@@ -72,7 +73,7 @@ async def _outcomes(fake: FakeAfterShip, n: int, timeout: float = 5.0) -> list[s
     async with client_for(fake, api_key="k", timeout=timeout) as client:
         for _ in range(n):
             try:
-                await client.tracking.get_user_couriers()
+                await client.tracking.get_couriers(active=True)
                 outcomes.append("ok")
             except AfterShipError as exc:
                 outcomes.append(type(exc).__name__)
@@ -148,11 +149,11 @@ async def test_dropped_create_is_ambiguous_and_retry_meets_4003() -> None:
 
 async def test_latency_is_applied_and_close_releases_stalls() -> None:
     async with FakeAfterShip(latency=(0.01, 0.02)) as fake, client_for(fake) as client:
-        await client.tracking.get_user_couriers()
+        await client.tracking.get_couriers(active=True)
     # a stalled answer does not hold up close()
     fake = FakeAfterShip(fault_rate=1.0, faults=["slow"], slow_seconds=60)
     await fake.start()
     async with client_for(fake, api_key="k", timeout=0.2) as client:
         with pytest.raises(APITimeoutError):
-            await client.tracking.get_user_couriers()
+            await client.tracking.get_couriers(active=True)
     await asyncio.wait_for(fake.close(), timeout=10)

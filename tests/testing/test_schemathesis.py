@@ -1,4 +1,4 @@
-"""Schemathesis over all 60 operations of the three shipped specs, against a live fake.
+"""Schemathesis over all 65 operations of the three shipped specs, against a live fake.
 
 The fake runs in a background thread with its own event loop; schemathesis
 calls it over real HTTP (``requests``) on 127.0.0.1, sending the key in
@@ -63,6 +63,9 @@ BUSINESS_RULES = {
     ("tracking", 4012, "detect courier"),  # nor can one be detected
     ("tracking", 4010, "slug"),  # no courier has this slug
     ("tracking", 4008, "cursor"),  # an opaque cursor the fake never issued
+    ("tracking", 4003, "already exists"),  # the same (tracking_number, slug) or id twice
+    ("tracking", 4008, "courier connection"),  # a courier that cannot be connected
+    ("tracking", 4009, "credentials."),  # a credential field the courier requires is missing
     ("shipping", 4104, "next_token"),  # the same for next_token
     ("shipping", 4104, "label_ids or pickup_parcels"),  # one of two body shapes is required
 }
@@ -215,9 +218,9 @@ test_returns_coverage = _conformance_test("returns", ["coverage"], _COVERED)
 
 
 def test_every_operation_is_exercised() -> None:
-    """The parametrized tests above cover all 60 operations of the three specs."""
+    """The parametrized tests above cover all 65 operations of the three specs."""
     labels = set()
     for api in ("tracking", "shipping", "returns"):
         schema = _load(api, ["examples", "fuzzing"])
         labels |= {(api, result.ok().label) for result in schema.get_all_operations()}
-    assert len(labels) == 60
+    assert len(labels) == 65

@@ -56,7 +56,7 @@ async def test_wrong_or_missing_signature_is_authentication_error(secret: str | 
     async with FakeAfterShip(api_secret=SECRET) as fake:
         async with client_for(fake, api_secret=secret) as client:
             calls = [
-                client.tracking.get_user_couriers,
+                client.tracking.get_couriers,
                 client.shipping.get_couriers,
                 client.returns.get_item_tags,
                 lambda: client.tracking.create_tracking(
@@ -89,7 +89,7 @@ def _independent_signature(method: str, body: bytes, date: str, key: str, resour
 async def _raw(
     fake: FakeAfterShip, *, skew: dt.timedelta = dt.timedelta(0), tamper: bool = False
 ) -> tuple[int, dict[str, object]]:
-    path = "/tracking/2025-01/couriers/detect"
+    path = "/tracking/2026-07/couriers/detect"
     query = [("z", "last"), ("a", "x y")]
     payload = json.dumps({"tracking_number": "123456789012"}).encode()
     date = format_datetime(dt.datetime.now(dt.UTC) + skew, usegmt=True)
@@ -197,7 +197,7 @@ async def test_rsa_signed_client_works_and_another_key_is_refused() -> None:
             options = {"api_secret": secret, "auth": auth} if secret else {}
             async with client_for(fake, **options) as client:
                 with pytest.raises(AuthenticationError, match=r"signature|date header"):
-                    await client.tracking.get_user_couriers()
+                    await client.tracking.get_couriers(active=True)
 
 
 def test_rsa_fake_refuses_a_bad_public_key_and_both_kinds_of_key() -> None:

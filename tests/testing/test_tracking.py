@@ -1,6 +1,9 @@
-"""Tracking behaviour of the fake: the flows bulk tracking code depends on."""
+"""Tracking behaviour of the fake (API 2026-07): the flows bulk tracking code depends on."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -164,7 +167,7 @@ async def test_missing_or_wrong_key_is_401() -> None:
         assert excinfo.value.status_code == 401 and excinfo.value.type == "Unauthorized"
         async with (
             aiohttp.ClientSession() as session,
-            session.get(f"{fake.url}/tracking/2025-01/trackings") as resp,
+            session.get(f"{fake.url}/tracking/2026-07/trackings") as resp,
         ):
             assert resp.status == 401
             assert (await resp.json())["meta"]["code"] == 401
@@ -202,3 +205,81 @@ async def test_add_trackings_preloads_for_bulk_lookups(aftership_fake: FakeAfter
     assert aftership_fake.stats.created["tracking"] == 2
     fedex = aftership_fake.add_trackings(["999999999999"], slug="usps")
     assert aftership_fake.trackings[fedex[0]]["slug"] == "usps"
+
+
+async def test_content_follows_2026_07() -> None:
+    """Checkpoints carry postal_code and a stable hash; the new fields appear as carriers send them."""
+    from aftership_async_generated import CONVERTER
+
+    numbers = [f"{n:012d}" for n in range(150)] + [f"1Z{n:016d}" for n in range(150)]
+    postal = [f"RR{n:09d}GB" for n in range(10)]  # Royal Mail: pickup dates without a time
+    async with FakeAfterShip(seed=11) as fake:
+        fake.add_trackings(numbers + postal)
+        trackings = list(fake.trackings.values())
+    removed = {"tracking_postal_code", "tracking_state", "tracking_origin_country_region",
+               "tracking_destination_country_region", "last_mile_tracking_supported"}  # fmt: skip
+    for tracking in trackings:
+        assert not removed & set(tracking)
+        points = tracking["checkpoints"]
+        assert all("zip" not in p and "postal_code" in p for p in points)
+        hashes = [p["hash"] for p in points]
+        assert all(isinstance(h, str) and len(h) == 32 for h in hashes)
+        assert len(set(hashes)) == len(hashes)  # one event, one hash
+        if tracking["proof_of_delivery"]:
+            assert tracking["tag"] == "Delivered"
+        if tracking["shipment_direction"] == "return":
+            assert tracking["forward_shipment"]["id"] and tracking["return_shipment"] is None
+        promised = tracking["order_promised_delivery_date"]
+        assert promised is None or set(promised) == {
+            "promised_delivery_date", "promised_delivery_date_min", "promised_delivery_date_max"
+        }  # fmt: skip
+
+    def share(test: Callable[[dict[str, Any]], bool]) -> float:
+        return sum(1 for t in trackings if test(t)) / len(trackings)
+
+    # present now and then, never all the time
+    for field in ("shipment_dimensions", "multi_piece_info", "order_promised_delivery_date",
+                  "return_shipment", "forward_shipment"):  # fmt: skip
+        assert 0 < share(lambda t, f=field: t[f] is not None) < 0.7, field
+    assert 0 < share(lambda t: bool(t["proof_of_delivery"])) < 0.5
+    assert 0.5 < share(lambda t: t["shipment_direction"] == "forward") < 1
+    bare = [t for t in trackings if isinstance(t["shipment_pickup_date"], str)
+            and len(t["shipment_pickup_date"]) == 10]  # fmt: skip
+    assert bare and len(bare) < len(trackings) / 2
+    royal = [t for t in trackings if t["slug"] == "royal-mail" and t["shipment_pickup_date"]]
+    assert royal and all(len(t["shipment_pickup_date"]) == 10 for t in royal)
+
+    # the same event keeps its hash (it identifies the event, not the answer)
+    async with FakeAfterShip(seed=11) as again:
+        again.add_trackings(numbers[:5])
+        first = [p["hash"] for t in trackings[:5] for p in t["checkpoints"]]
+        assert first == [p["hash"] for t in again.trackings.values() for p in t["checkpoints"]]
+
+    import datetime as dt
+
+    for tracking in bare[:5]:
+        full = {**tracking, "created_at": "2025-06-01T00:00:00+00:00"}
+        assert_valid("tracking", {"$ref": "#/components/schemas/Tracking"}, full)
+        decoded = CONVERTER.structure(full, Tracking)
+        assert type(decoded.shipment_pickup_date) is dt.date  # a date, not an invented midnight
+
+
+async def test_create_keeps_2026_07_request_fields(fake_client: AfterShip) -> None:
+    request = body(
+        "CreateTrackingRequest",
+        {
+            "tracking_number": "1Z0000000000000077",
+            "shipment_direction": "return",
+            "order_promised_delivery_date": {"promised_delivery_date": "2026-08-01"},
+            "customers": [{"role": "buyer", "name": "Ann", "id": "cust-9"}],
+            "id": "a" * 32,
+        },
+    )
+    created = await fake_client.tracking.create_tracking(request)
+    assert created.id == "a" * 32
+    assert created.shipment_direction == "return"
+    assert created.order_promised_delivery_date is not None
+    assert created.order_promised_delivery_date.promised_delivery_date == "2026-08-01"
+    assert created.customers is not None and created.customers[0].id == "cust-9"
+    got = await fake_client.tracking.get_tracking_by_id("a" * 32)
+    assert got.customers == created.customers

@@ -26,6 +26,7 @@ from .enums import (
     ReturnShipmentSource,
     ReturnShippingStatus,
     ReturnsStorePlatform,
+    ReturnsWebhookEventCode,
 )
 from .models import (
     ApproveReturnRequest,
@@ -99,6 +100,7 @@ from .models import (
     ReturnsPageLink,
     ReturnsPagination,
     ReturnsStore,
+    ReturnsWebhookEvent,
     UpdateReturnItemRequest,
     UpdateReturnItemRequestItemTag,
 )
@@ -126,6 +128,7 @@ __all__ = [
     "ReturnShippingStatus",
     "ReturnException",
     "ReturnItemResolution",
+    "ReturnsWebhookEventCode",
     "GetReturnsApprovalStatus",
     "GetReturnsOutcome",
     "GetReturnsReturnMethod",
@@ -202,4 +205,5 @@ __all__ = [
     "CreateReturnsPageLinkRequest",
     "UpdateReturnItemRequestItemTag",
     "UpdateReturnItemRequest",
+    "ReturnsWebhookEvent",
 ]

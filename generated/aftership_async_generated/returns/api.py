@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import AsyncIterator
 
 from aftership_async._api import APIGroup
 from aftership_async._pagination import paginate
+from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
 
 from .._converter import CONVERTER
@@ -36,7 +38,7 @@ from .models import (
     UpdateReturnItemRequest,
 )
 
-__all__ = ["ReturnsAPI"]
+__all__ = ["ReturnsAPI", "ReturnsAPIWithRawResponse"]
 
 
 class ReturnsAPI(APIGroup):
@@ -48,6 +50,8 @@ class ReturnsAPI(APIGroup):
         base_url="https://api.aftership.com/returns/2026-07",
         envelope="returns",
         default_rate_limit=10.0,
+        released="2026-07-09",
+        supported_until="2029-07-12",
         rate_limits={
             "GET /returns": 10.0,
             "POST /returns": 10.0,
@@ -73,6 +77,15 @@ class ReturnsAPI(APIGroup):
         },
     )
     CONVERTER = CONVERTER
+
+    @functools.cached_property
+    def with_raw_response(self) -> ReturnsAPIWithRawResponse:
+        """The same methods, answering an :class:`~aftership_async.APIResponse`.
+
+        It carries the status, headers, request id and rate-limit state of the
+        response; ``.parse()`` gives the typed data the plain method returns.
+        """
+        return ReturnsAPIWithRawResponse(self)
 
     async def get_returns(
         self,
@@ -845,3 +858,30 @@ class ReturnsAPI(APIGroup):
             response_type=GetItemTagsResponseData,
             options=options,
         )
+
+
+class ReturnsAPIWithRawResponse:
+    """Every method of :class:`ReturnsAPI`, answering an :class:`~aftership_async.APIResponse`."""
+
+    def __init__(self, api: ReturnsAPI) -> None:
+        self.get_returns = raw_response(api.get_returns)
+        self.create_return = raw_response(api.create_return)
+        self.get_return_by_id = raw_response(api.get_return_by_id)
+        self.get_return_by_rma = raw_response(api.get_return_by_rma)
+        self.approve_return_by_id = raw_response(api.approve_return_by_id)
+        self.approve_return_by_rma = raw_response(api.approve_return_by_rma)
+        self.resolve_return_by_id = raw_response(api.resolve_return_by_id)
+        self.resolve_return_by_rma = raw_response(api.resolve_return_by_rma)
+        self.reject_return_by_id = raw_response(api.reject_return_by_id)
+        self.reject_return_by_rma = raw_response(api.reject_return_by_rma)
+        self.receive_return_items_by_id = raw_response(api.receive_return_items_by_id)
+        self.receive_return_items_by_rma = raw_response(api.receive_return_items_by_rma)
+        self.update_return_item_by_id = raw_response(api.update_return_item_by_id)
+        self.update_return_item_by_rma = raw_response(api.update_return_item_by_rma)
+        self.remove_return_items_by_id = raw_response(api.remove_return_items_by_id)
+        self.remove_return_items_by_rma = raw_response(api.remove_return_items_by_rma)
+        self.attach_return_shipments_by_id = raw_response(api.attach_return_shipments_by_id)
+        self.attach_return_shipments_by_rma = raw_response(api.attach_return_shipments_by_rma)
+        self.record_dropoff_drops_by_rma = raw_response(api.record_dropoff_drops_by_rma)
+        self.create_returns_page_link = raw_response(api.create_returns_page_link)
+        self.get_item_tags = raw_response(api.get_item_tags)

@@ -28,6 +28,7 @@ __all__ = [
     "ReturnShippingStatus",
     "ReturnException",
     "ReturnItemResolution",
+    "ReturnsWebhookEventCode",
     "GetReturnsApprovalStatus",
     "GetReturnsOutcome",
     "GetReturnsReturnMethod",
@@ -205,6 +206,27 @@ class ReturnItemResolution(OpenEnum):
     """Resolution requested for an item in Create Return (only `refund` is supported)."""
 
     REFUND = "refund"
+
+
+class ReturnsWebhookEventCode(OpenEnum):
+    """Returns webhook event name. Open: AfterShip adds events, and an unknown one decodes as an
+    unknown member (webhooks.md §3.3)."""
+
+    RETURN_SUBMITTED = "return.submitted"
+    RETURN_APPROVED = "return.approved"
+    RETURN_REJECTED = "return.rejected"
+    RETURN_RESOLVED = "return.resolved"
+    RETURN_EXPIRED = "return.expired"
+    RETURN_DROPOFF_CREATED = "return.dropoff.created"
+    RETURN_DROPOFF_UPDATED = "return.dropoff.updated"
+    RETURN_DROPOFF_SHIPMENT_UPDATED = "return.dropoff.shipment.updated"
+    RETURN_RESTOCK_CREATED = "return.restock.created"
+    RETURN_SHIPMENT_PROVIDED = "return.shipment.provided"
+    RETURN_SHIPMENT_RECORDED = "return.shipment.recorded"
+    RETURN_SHIPMENT_UPDATED = "return.shipment.updated"
+    RETURN_SHIPMENTS_PROVIDED = "return.shipments.provided"
+    RETURN_EXCHANGE_ORDER_CREATED = "return.exchange.order.created"
+    RETURN_RECEIVING_CREATED = "return.receiving.created"
 
 
 class GetReturnsApprovalStatus(OpenEnum):

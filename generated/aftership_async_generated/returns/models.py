@@ -14,7 +14,8 @@ from typing import Any
 
 import attrs
 
-from aftership_async._types import UNSET, Unset
+from aftership_async._converter import skip_on_decode
+from aftership_async._types import UNSET, Model, Unset
 
 from .enums import (
     DropoffServiceProvider,
@@ -36,6 +37,7 @@ from .enums import (
     ReturnShipmentSource,
     ReturnShippingStatus,
     ReturnsStorePlatform,
+    ReturnsWebhookEventCode,
 )
 
 __all__ = [
@@ -112,11 +114,172 @@ __all__ = [
     "CreateReturnsPageLinkRequest",
     "UpdateReturnItemRequestItemTag",
     "UpdateReturnItemRequest",
+    "ReturnsWebhookEvent",
 ]
+
+# An enum field takes its enum's member or the plain string (``unit="kg"``), as the
+# methods' parameters do, and holds the member. The decoder builds enum members itself
+# and skips these; models with them do not convert on assignment (on_setattr=NO_OP).
+
+
+def _DropoffServiceProvider_or_unset_or_none(
+    value: DropoffServiceProvider | str | Unset | None,
+) -> DropoffServiceProvider | Unset | None:
+    return value if value is None or isinstance(value, Unset) else DropoffServiceProvider(value)
+
+
+def _DropoffStatus_or_unset_or_none(
+    value: DropoffStatus | str | Unset | None,
+) -> DropoffStatus | Unset | None:
+    return value if value is None or isinstance(value, Unset) else DropoffStatus(value)
+
+
+def _ExchangeBonusCreditType_or_unset(
+    value: ExchangeBonusCreditType | str | Unset,
+) -> ExchangeBonusCreditType | Unset:
+    return value if isinstance(value, Unset) else ExchangeBonusCreditType(value)
+
+
+def _ExchangeChargeBy_or_unset_or_none(
+    value: ExchangeChargeBy | str | Unset | None,
+) -> ExchangeChargeBy | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ExchangeChargeBy(value)
+
+
+def _InstantExchangePaymentGateway_or_unset(
+    value: InstantExchangePaymentGateway | str | Unset,
+) -> InstantExchangePaymentGateway | Unset:
+    return value if isinstance(value, Unset) else InstantExchangePaymentGateway(value)
+
+
+def _InstantExchangeStatus_or_unset(
+    value: InstantExchangeStatus | str | Unset,
+) -> InstantExchangeStatus | Unset:
+    return value if isinstance(value, Unset) else InstantExchangeStatus(value)
+
+
+def _ReceivingGrade(value: ReceivingGrade | str) -> ReceivingGrade:
+    return ReceivingGrade(value)
+
+
+def _ReceivingGrade_or_unset(value: ReceivingGrade | str | Unset) -> ReceivingGrade | Unset:
+    return value if isinstance(value, Unset) else ReceivingGrade(value)
+
+
+def _RefundDestination_or_unset_or_none(
+    value: RefundDestination | str | Unset | None,
+) -> RefundDestination | Unset | None:
+    return value if value is None or isinstance(value, Unset) else RefundDestination(value)
+
+
+def _ReturnApprovalStatus(value: ReturnApprovalStatus | str) -> ReturnApprovalStatus:
+    return ReturnApprovalStatus(value)
+
+
+def _ReturnException_list_or_unset(
+    value: list[ReturnException | str] | Unset,
+) -> list[ReturnException] | Unset:
+    return value if isinstance(value, Unset) else [ReturnException(v) for v in value]
+
+
+def _ReturnFiledBy_or_unset_or_none(
+    value: ReturnFiledBy | str | Unset | None,
+) -> ReturnFiledBy | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ReturnFiledBy(value)
+
+
+def _ReturnItemResolution(value: ReturnItemResolution | str) -> ReturnItemResolution:
+    return ReturnItemResolution(value)
+
+
+def _ReturnMethodType(value: ReturnMethodType | str) -> ReturnMethodType:
+    return ReturnMethodType(value)
+
+
+def _ReturnMethodType_or_unset(value: ReturnMethodType | str | Unset) -> ReturnMethodType | Unset:
+    return value if isinstance(value, Unset) else ReturnMethodType(value)
+
+
+def _ReturnOutcome_list_or_unset(
+    value: list[ReturnOutcome | str] | Unset,
+) -> list[ReturnOutcome] | Unset:
+    return value if isinstance(value, Unset) else [ReturnOutcome(v) for v in value]
+
+
+def _ReturnRefundDestination(value: ReturnRefundDestination | str) -> ReturnRefundDestination:
+    return ReturnRefundDestination(value)
+
+
+def _ReturnRefundDestination_or_unset_or_none(
+    value: ReturnRefundDestination | str | Unset | None,
+) -> ReturnRefundDestination | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ReturnRefundDestination(value)
+
+
+def _ReturnShipmentDocumentsComponent_list_or_unset(
+    value: list[ReturnShipmentDocumentsComponent | str] | Unset,
+) -> list[ReturnShipmentDocumentsComponent] | Unset:
+    return (
+        value if isinstance(value, Unset) else [ReturnShipmentDocumentsComponent(v) for v in value]
+    )
+
+
+def _ReturnShipmentSource_or_unset_or_none(
+    value: ReturnShipmentSource | str | Unset | None,
+) -> ReturnShipmentSource | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ReturnShipmentSource(value)
+
+
+def _ReturnShippingStatus_or_unset_or_none(
+    value: ReturnShippingStatus | str | Unset | None,
+) -> ReturnShippingStatus | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ReturnShippingStatus(value)
+
+
+def _ReturnsStorePlatform(value: ReturnsStorePlatform | str) -> ReturnsStorePlatform:
+    return ReturnsStorePlatform(value)
+
+
+def _ReturnsStorePlatform_or_unset(
+    value: ReturnsStorePlatform | str | Unset,
+) -> ReturnsStorePlatform | Unset:
+    return value if isinstance(value, Unset) else ReturnsStorePlatform(value)
+
+
+def _ReturnsWebhookEventCode(value: ReturnsWebhookEventCode | str) -> ReturnsWebhookEventCode:
+    return ReturnsWebhookEventCode(value)
+
+
+skip_on_decode(
+    _DropoffServiceProvider_or_unset_or_none,
+    _DropoffStatus_or_unset_or_none,
+    _ExchangeBonusCreditType_or_unset,
+    _ExchangeChargeBy_or_unset_or_none,
+    _InstantExchangePaymentGateway_or_unset,
+    _InstantExchangeStatus_or_unset,
+    _ReceivingGrade,
+    _ReceivingGrade_or_unset,
+    _RefundDestination_or_unset_or_none,
+    _ReturnApprovalStatus,
+    _ReturnException_list_or_unset,
+    _ReturnFiledBy_or_unset_or_none,
+    _ReturnItemResolution,
+    _ReturnMethodType,
+    _ReturnMethodType_or_unset,
+    _ReturnOutcome_list_or_unset,
+    _ReturnRefundDestination,
+    _ReturnRefundDestination_or_unset_or_none,
+    _ReturnShipmentDocumentsComponent_list_or_unset,
+    _ReturnShipmentSource_or_unset_or_none,
+    _ReturnShippingStatus_or_unset_or_none,
+    _ReturnsStorePlatform,
+    _ReturnsStorePlatform_or_unset,
+    _ReturnsWebhookEventCode,
+)
 
 
 @attrs.define(kw_only=True)
-class ReturnsError:
+class ReturnsError(Model):
     """One field-level error inside `meta.errors`."""
 
     path: str | Unset = UNSET
@@ -127,7 +290,7 @@ class ReturnsError:
 
 
 @attrs.define(kw_only=True)
-class ReturnsMeta:
+class ReturnsMeta(Model):
     """The `meta` part of every Returns API response. Unlike Shipping, the Returns API uses the
     real HTTP status and a 5-digit `code` (HTTP status x 100, plus a specific suffix for some
     errors)."""
@@ -159,7 +322,7 @@ class ReturnsMeta:
 
 
 @attrs.define(kw_only=True)
-class ReturnsErrorEnvelope:
+class ReturnsErrorEnvelope(Model):
     """Body of every Returns API error response (4xx/5xx). `data` is `null`."""
 
     meta: ReturnsMeta
@@ -168,7 +331,7 @@ class ReturnsErrorEnvelope:
 
 
 @attrs.define(kw_only=True)
-class ReturnsPagination:
+class ReturnsPagination(Model):
     """Page-number pagination block of `GET /returns`."""
 
     total: int
@@ -185,7 +348,7 @@ class ReturnsPagination:
 
 
 @attrs.define(kw_only=True)
-class ReturnOrganization:
+class ReturnOrganization(Model):
     """Organization reference of a return."""
 
     id: str | Unset = UNSET
@@ -193,7 +356,7 @@ class ReturnOrganization:
 
 
 @attrs.define(kw_only=True)
-class ReturnsMoney:
+class ReturnsMoney(Model):
     """An amount of money. NOTE the amount is a decimal STRING in the Returns API (a number in
     Shipping)."""
 
@@ -205,7 +368,7 @@ class ReturnsMoney:
 
 
 @attrs.define(kw_only=True)
-class ReturnsAddressState:
+class ReturnsAddressState(Model):
     """State / province of a ReturnsAddress."""
 
     name: str | Unset = UNSET
@@ -213,7 +376,7 @@ class ReturnsAddressState:
 
 
 @attrs.define(kw_only=True)
-class ReturnsAddressCountryRegion:
+class ReturnsAddressCountryRegion(Model):
     """Country/region of a ReturnsAddress."""
 
     code: str | Unset = UNSET
@@ -221,7 +384,7 @@ class ReturnsAddressCountryRegion:
 
 
 @attrs.define(kw_only=True)
-class ReturnsAddress:
+class ReturnsAddress(Model):
     """A postal address as used by the Returns API (street_1/street_2, `state` and `country_region`
     are objects). Every field may be null in responses."""
 
@@ -257,7 +420,7 @@ class ReturnsAddress:
 
 
 @attrs.define(kw_only=True)
-class ReturnsOrderCustomer:
+class ReturnsOrderCustomer(Model):
     """Customer of an order (also used by the exchange order)."""
 
     emails: list[str] | Unset = UNSET
@@ -267,17 +430,20 @@ class ReturnsOrderCustomer:
     """Customer language code, e.g. `en-US`."""
 
 
-@attrs.define(kw_only=True)
-class ReturnsStore:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ReturnsStore(Model):
     """Store reference (platform + store identifier)."""
 
-    platform: ReturnsStorePlatform | Unset = UNSET
+    platform: ReturnsStorePlatform | Unset = attrs.field(
+        default=UNSET,
+        converter=_ReturnsStorePlatform_or_unset,
+    )
     external_id: str | Unset = UNSET
     """Identifier of the store on the e-commerce platform."""
 
 
 @attrs.define(kw_only=True)
-class ReturnsOrder:
+class ReturnsOrder(Model):
     """The original e-commerce order a return belongs to."""
 
     id: str | Unset | None = UNSET
@@ -306,7 +472,7 @@ class ReturnsOrder:
 
 
 @attrs.define(kw_only=True)
-class ReturnItemProperty:
+class ReturnItemProperty(Model):
     """A custom property (name/value) of a return item."""
 
     name: str | Unset = UNSET
@@ -314,7 +480,7 @@ class ReturnItemProperty:
 
 
 @attrs.define(kw_only=True)
-class ReturnsItemTag:
+class ReturnsItemTag(Model):
     """A merchant-defined tag that can be applied to return items."""
 
     id: str
@@ -328,7 +494,7 @@ class ReturnsItemTag:
 
 
 @attrs.define(kw_only=True)
-class ReturnItemBundledItem:
+class ReturnItemBundledItem(Model):
     """A child item of a returned bundle."""
 
     external_id: str | Unset | None = UNSET
@@ -352,7 +518,7 @@ class ReturnItemBundledItem:
 
 
 @attrs.define(kw_only=True)
-class ReturnItemExchangeVariant:
+class ReturnItemExchangeVariant(Model):
     """The replacement variant chosen for a return item."""
 
     external_product_id: str | Unset | None = UNSET
@@ -366,7 +532,7 @@ class ReturnItemExchangeVariant:
 
 
 @attrs.define(kw_only=True)
-class ReturnItem:
+class ReturnItem(Model):
     """One item of a return (also the `data` of the item-update endpoints)."""
 
     id: str
@@ -467,24 +633,27 @@ class ReturnItem:
 
 
 @attrs.define(kw_only=True)
-class ReturnMethodZone:
+class ReturnMethodZone(Model):
     """Return zone the method belongs to."""
 
     name: str | Unset = UNSET
 
 
 @attrs.define(kw_only=True)
-class ReturnMethodRule:
+class ReturnMethodRule(Model):
     """Return rule that selected the method."""
 
     name: str | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class ReturnMethod:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ReturnMethod(Model):
     """The return method of a return."""
 
-    type: ReturnMethodType | Unset = UNSET
+    type: ReturnMethodType | Unset = attrs.field(
+        default=UNSET,
+        converter=_ReturnMethodType_or_unset,
+    )
     name: str | Unset | None = UNSET
     """Display name of the method."""
 
@@ -493,7 +662,7 @@ class ReturnMethod:
 
 
 @attrs.define(kw_only=True)
-class ExchangeOrder:
+class ExchangeOrder(Model):
     """The order created for an exchange."""
 
     external_id: str | Unset | None = UNSET
@@ -504,7 +673,7 @@ class ExchangeOrder:
 
 
 @attrs.define(kw_only=True)
-class ExchangeItemVariantToReplace:
+class ExchangeItemVariantToReplace(Model):
     """The original-order variant an exchange item replaces."""
 
     external_id: str | Unset | None = UNSET
@@ -514,7 +683,7 @@ class ExchangeItemVariantToReplace:
 
 
 @attrs.define(kw_only=True)
-class ExchangeItem:
+class ExchangeItem(Model):
     """An item sent to the shopper in an exchange."""
 
     external_product_id: str | Unset | None = UNSET
@@ -531,11 +700,14 @@ class ExchangeItem:
     product_image_urls: list[str] | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class ExchangeBonusCredit:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ExchangeBonusCredit(Model):
     """A bonus credit applied to an exchange."""
 
-    type: ExchangeBonusCreditType | Unset = UNSET
+    type: ExchangeBonusCreditType | Unset = attrs.field(
+        default=UNSET,
+        converter=_ExchangeBonusCreditType_or_unset,
+    )
     value: ReturnsMoney | Unset | None = UNSET
     """Set for pre_discount_credit, or extra_credit in fixed-amount mode."""
 
@@ -546,8 +718,8 @@ class ExchangeBonusCredit:
     """Amount of bonus credit actually used."""
 
 
-@attrs.define(kw_only=True)
-class Exchange:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Exchange(Model):
     """Exchange part of a return."""
 
     order: ExchangeOrder | Unset | None = UNSET
@@ -558,11 +730,14 @@ class Exchange:
     bonus_credits: list[ExchangeBonusCredit] | Unset = UNSET
     bonus_credits_used_total: ReturnsMoney | Unset | None = UNSET
     exchange_total_including_tax: ReturnsMoney | Unset | None = UNSET
-    charge_by: ExchangeChargeBy | Unset | None = UNSET
+    charge_by: ExchangeChargeBy | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ExchangeChargeBy_or_unset_or_none,
+    )
 
 
-@attrs.define(kw_only=True)
-class InstantExchangePayment:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class InstantExchangePayment(Model):
     """Payment taken for an instant exchange."""
 
     id: str | Unset | None = UNSET
@@ -570,22 +745,31 @@ class InstantExchangePayment:
     """Payment ID at the payment gateway."""
 
     total: ReturnsMoney | Unset | None = UNSET
-    gateway: InstantExchangePaymentGateway | Unset = UNSET
+    gateway: InstantExchangePaymentGateway | Unset = attrs.field(
+        default=UNSET,
+        converter=_InstantExchangePaymentGateway_or_unset,
+    )
 
 
-@attrs.define(kw_only=True)
-class InstantExchange:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class InstantExchange(Model):
     """Instant exchange state of a return."""
 
-    status: InstantExchangeStatus | Unset = UNSET
+    status: InstantExchangeStatus | Unset = attrs.field(
+        default=UNSET,
+        converter=_InstantExchangeStatus_or_unset,
+    )
     payment: InstantExchangePayment | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class ReceivingItemGrading:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ReceivingItemGrading(Model):
     """A quality-inspection grade assigned to part of a received item."""
 
-    grade: ReceivingGrade | Unset = UNSET
+    grade: ReceivingGrade | Unset = attrs.field(
+        default=UNSET,
+        converter=_ReceivingGrade_or_unset,
+    )
     quantity: int | Unset | None = UNSET
     notes: str | Unset | None = UNSET
     image_urls: list[str] | Unset | None = UNSET
@@ -594,7 +778,7 @@ class ReceivingItemGrading:
 
 
 @attrs.define(kw_only=True)
-class ReceivingItem:
+class ReceivingItem(Model):
     """An item received in a receive operation."""
 
     external_id: str | Unset | None = UNSET
@@ -608,7 +792,7 @@ class ReceivingItem:
 
 
 @attrs.define(kw_only=True)
-class Receiving:
+class Receiving(Model):
     """One receive operation on a return."""
 
     id: str
@@ -617,7 +801,7 @@ class Receiving:
 
 
 @attrs.define(kw_only=True)
-class ReturnShipmentItem:
+class ReturnShipmentItem(Model):
     """An item (and quantity) in a return shipment."""
 
     external_order_item_id: str | Unset | None = UNSET
@@ -625,7 +809,7 @@ class ReturnShipmentItem:
 
 
 @attrs.define(kw_only=True)
-class ReturnShipmentLabel:
+class ReturnShipmentLabel(Model):
     """Shipping label of a return shipment."""
 
     url: str | Unset | None = UNSET
@@ -639,8 +823,8 @@ class ReturnShipmentLabel:
     qr_code_url: str | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class ReturnShipment:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ReturnShipment(Model):
     """A shipment sending return items back to the merchant."""
 
     id: str | Unset | None = UNSET
@@ -655,9 +839,15 @@ class ReturnShipment:
     label: ReturnShipmentLabel | Unset | None = UNSET
     packing_slip_url: str | Unset | None = UNSET
     shipping_documents_url: str | Unset | None = UNSET
-    shipping_documents_components: list[ReturnShipmentDocumentsComponent] | Unset = UNSET
+    shipping_documents_components: list[ReturnShipmentDocumentsComponent] | Unset = attrs.field(
+        default=UNSET,
+        converter=_ReturnShipmentDocumentsComponent_list_or_unset,
+    )
     conditional_shipping_document_urls: list[str] | Unset = UNSET
-    source: ReturnShipmentSource | Unset | None = UNSET
+    source: ReturnShipmentSource | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ReturnShipmentSource_or_unset_or_none,
+    )
     created_at: datetime.datetime | Unset | None = UNSET
     tracking_status_updated_at: datetime.datetime | Unset | None = UNSET
     ship_from: ReturnsAddress | Unset | None = UNSET
@@ -666,7 +856,7 @@ class ReturnShipment:
 
 
 @attrs.define(kw_only=True)
-class RestockItemLocation:
+class RestockItemLocation(Model):
     """Inventory location of a restock."""
 
     external_id: str | Unset | None = UNSET
@@ -674,7 +864,7 @@ class RestockItemLocation:
 
 
 @attrs.define(kw_only=True)
-class RestockItem:
+class RestockItem(Model):
     """An item restocked at a location."""
 
     external_order_item_id: str | Unset | None = UNSET
@@ -683,14 +873,14 @@ class RestockItem:
 
 
 @attrs.define(kw_only=True)
-class Restock:
+class Restock(Model):
     """A restock operation."""
 
     items: list[RestockItem] | Unset = UNSET
 
 
 @attrs.define(kw_only=True)
-class CostOfReturn:
+class CostOfReturn(Model):
     """Cost of return charged to the shopper."""
 
     charged: ReturnsMoney | Unset | None = UNSET
@@ -701,7 +891,7 @@ class CostOfReturn:
 
 
 @attrs.define(kw_only=True)
-class RefundItem:
+class RefundItem(Model):
     """An item covered by a refund."""
 
     external_order_item_id: str | Unset | None = UNSET
@@ -713,7 +903,7 @@ class RefundItem:
 
 
 @attrs.define(kw_only=True)
-class RefundTransaction:
+class RefundTransaction(Model):
     """A refund transaction on the e-commerce platform."""
 
     external_id: str | Unset | None = UNSET
@@ -724,11 +914,14 @@ class RefundTransaction:
     refunded_amount: ReturnsMoney | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class Refund:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Refund(Model):
     """A refund issued for a return."""
 
-    destination: RefundDestination | Unset | None = UNSET
+    destination: RefundDestination | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_RefundDestination_or_unset_or_none,
+    )
     external_id: str | Unset | None = UNSET
     gateway: str | Unset | None = UNSET
     """Payment gateway that processed the refund."""
@@ -743,7 +936,7 @@ class Refund:
 
 
 @attrs.define(kw_only=True)
-class DropoffItem:
+class DropoffItem(Model):
     """An item (and quantity) in a dropoff."""
 
     external_order_item_id: str | Unset | None = UNSET
@@ -751,7 +944,7 @@ class DropoffItem:
 
 
 @attrs.define(kw_only=True)
-class DropoffShipmentItem:
+class DropoffShipmentItem(Model):
     """An item in a dropoff shipment."""
 
     external_order_item_id: str | Unset | None = UNSET
@@ -760,7 +953,7 @@ class DropoffShipmentItem:
 
 
 @attrs.define(kw_only=True)
-class DropoffShipment:
+class DropoffShipment(Model):
     """A shipment sent by the dropoff provider to the merchant."""
 
     id: str | Unset | None = UNSET
@@ -772,8 +965,8 @@ class DropoffShipment:
     items: list[DropoffShipmentItem] | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class Dropoff:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Dropoff(Model):
     """A dropoff of return items at a provider location."""
 
     id: str | Unset | None = UNSET
@@ -781,15 +974,21 @@ class Dropoff:
     dropoff_number: str | Unset | None = UNSET
     """Dropoff ID at the provider (e.g. Happy Returns Express Code)."""
 
-    service_provider: DropoffServiceProvider | Unset | None = UNSET
+    service_provider: DropoffServiceProvider | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_DropoffServiceProvider_or_unset_or_none,
+    )
     created_at: datetime.datetime | Unset | None = UNSET
-    status: DropoffStatus | Unset | None = UNSET
+    status: DropoffStatus | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_DropoffStatus_or_unset_or_none,
+    )
     items: list[DropoffItem] | Unset = UNSET
     shipments: list[DropoffShipment] | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class Return:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Return(Model):
     """A return (RMA) with its items, method, shipments, receivings, refunds, exchange and
     dropoffs."""
 
@@ -805,10 +1004,15 @@ class Return:
     contact_email: str | Unset | None = UNSET
     """Contact email address for the return."""
 
-    filed_by: ReturnFiledBy | Unset | None = UNSET
+    filed_by: ReturnFiledBy | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ReturnFiledBy_or_unset_or_none,
+    )
     """Who submitted the return."""
 
-    approval_status: ReturnApprovalStatus
+    approval_status: ReturnApprovalStatus = attrs.field(
+        converter=_ReturnApprovalStatus,
+    )
     approved_at: datetime.datetime | Unset | None = UNSET
     """When the return was approved."""
 
@@ -854,7 +1058,10 @@ class Return:
     return_tax: ReturnsMoney | Unset | None = UNSET
     """Tax amount of the return."""
 
-    refund_destination: ReturnRefundDestination | Unset | None = UNSET
+    refund_destination: ReturnRefundDestination | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ReturnRefundDestination_or_unset_or_none,
+    )
     """Where the refund goes."""
 
     refunded_total: ReturnsMoney | Unset | None = UNSET
@@ -905,21 +1112,30 @@ class Return:
     dropoffs: list[Dropoff] | Unset = UNSET
     """Dropoffs (QR code / provider dropoffs) of the return."""
 
-    outcomes: list[ReturnOutcome] | Unset = UNSET
+    outcomes: list[ReturnOutcome] | Unset = attrs.field(
+        default=UNSET,
+        converter=_ReturnOutcome_list_or_unset,
+    )
     """Expected results of the return."""
 
     created_at: datetime.datetime
     """When the return was created."""
 
-    shipping_status: ReturnShippingStatus | Unset | None = UNSET
+    shipping_status: ReturnShippingStatus | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ReturnShippingStatus_or_unset_or_none,
+    )
     """Return-level shipping status."""
 
-    exceptions: list[ReturnException] | Unset = UNSET
+    exceptions: list[ReturnException] | Unset = attrs.field(
+        default=UNSET,
+        converter=_ReturnException_list_or_unset,
+    )
     """Exceptions that require manual handling."""
 
 
 @attrs.define(kw_only=True)
-class GetReturnsResponseData:
+class GetReturnsResponseData(Model):
     """`data` of `GET /returns`: one page of returns plus pagination info."""
 
     returns: list[Return]
@@ -927,14 +1143,14 @@ class GetReturnsResponseData:
 
 
 @attrs.define(kw_only=True)
-class GetItemTagsResponseData:
+class GetItemTagsResponseData(Model):
     """`data` of `GET /item-tags`: the item tags defined in the organization."""
 
     item_tags: list[ReturnsItemTag]
 
 
 @attrs.define(kw_only=True)
-class ReturnsPageLink:
+class ReturnsPageLink(Model):
     """`data` of `POST /returns/link`: the generated returns-page deep link."""
 
     url: str
@@ -942,7 +1158,7 @@ class ReturnsPageLink:
 
 
 @attrs.define(kw_only=True)
-class DropoffDropItem:
+class DropoffDropItem(Model):
     """An item (and quantity) dropped off; used in the request and response of record-drops."""
 
     external_order_item_id: str
@@ -952,7 +1168,7 @@ class DropoffDropItem:
 
 
 @attrs.define(kw_only=True)
-class DropoffDropReturn:
+class DropoffDropReturn(Model):
     """The return a drop belongs to."""
 
     id: str | Unset = UNSET
@@ -960,14 +1176,14 @@ class DropoffDropReturn:
 
 
 @attrs.define(kw_only=True)
-class DropoffDropDropoff:
+class DropoffDropDropoff(Model):
     """The dropoff a drop belongs to."""
 
     id: str | Unset = UNSET
 
 
 @attrs.define(kw_only=True)
-class DropoffDrop:
+class DropoffDrop(Model):
     """`data` of the record-drops endpoint: the recorded drop."""
 
     id: str | Unset | None = UNSET
@@ -980,17 +1196,19 @@ class DropoffDrop:
     dropoff: DropoffDropDropoff | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class CreateReturnRequestOrderStore:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CreateReturnRequestOrderStore(Model):
     """Store of the order of a return to create."""
 
-    platform: ReturnsStorePlatform
+    platform: ReturnsStorePlatform = attrs.field(
+        converter=_ReturnsStorePlatform,
+    )
     external_id: str
     """Identifier of the store on the e-commerce platform."""
 
 
 @attrs.define(kw_only=True)
-class CreateReturnRequestOrder:
+class CreateReturnRequestOrder(Model):
     """The original order of a return to create."""
 
     external_id: str
@@ -999,8 +1217,8 @@ class CreateReturnRequestOrder:
     store: CreateReturnRequestOrderStore
 
 
-@attrs.define(kw_only=True)
-class CreateReturnRequestItem:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CreateReturnRequestItem(Model):
     """An order item to include in a return to create."""
 
     external_order_item_id: str
@@ -1013,18 +1231,22 @@ class CreateReturnRequestItem:
     return_subreason: str | Unset = UNSET
     return_reason_comment: str | Unset = UNSET
     shopper_uploaded_image_urls: list[str] | Unset = UNSET
-    resolution: ReturnItemResolution
+    resolution: ReturnItemResolution = attrs.field(
+        converter=_ReturnItemResolution,
+    )
 
 
-@attrs.define(kw_only=True)
-class CreateReturnRequestReturnMethod:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CreateReturnRequestReturnMethod(Model):
     """Return method of a return to create."""
 
-    type: ReturnMethodType
+    type: ReturnMethodType = attrs.field(
+        converter=_ReturnMethodType,
+    )
 
 
-@attrs.define(kw_only=True)
-class CreateReturnRequest:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CreateReturnRequest(Model):
     """Body of `POST /returns`. Only the refund resolution is supported."""
 
     order: CreateReturnRequestOrder
@@ -1032,11 +1254,13 @@ class CreateReturnRequest:
     """Items to return."""
 
     return_method: CreateReturnRequestReturnMethod | Unset = UNSET
-    refund_destination: ReturnRefundDestination
+    refund_destination: ReturnRefundDestination = attrs.field(
+        converter=_ReturnRefundDestination,
+    )
 
 
 @attrs.define(kw_only=True)
-class ApproveReturnRequestCustomizeLabelInfo:
+class ApproveReturnRequestCustomizeLabelInfo(Model):
     """Label customization used when `generate_label` is true."""
 
     label_reference: str | Unset = UNSET
@@ -1047,8 +1271,12 @@ class ApproveReturnRequestCustomizeLabelInfo:
 
 
 @attrs.define(kw_only=True)
-class ApproveReturnRequest:
+class ApproveReturnRequest(Model):
     """Body of the approve endpoints. All fields optional."""
+
+    custom_label_reference: str | Unset = UNSET
+    """Reference printed on the generated label, as AfterShip's own approve example sends it (top
+    level). `customize_label_info.label_reference` is the schema's form."""
 
     notify_customer: bool | Unset = UNSET
     """Whether to notify the customer."""
@@ -1060,7 +1288,7 @@ class ApproveReturnRequest:
 
 
 @attrs.define(kw_only=True)
-class ResolveReturnRequest:
+class ResolveReturnRequest(Model):
     """Body of the resolve endpoints. All fields optional (send `{}`)."""
 
     notify_customer: bool | Unset = UNSET
@@ -1068,7 +1296,7 @@ class ResolveReturnRequest:
 
 
 @attrs.define(kw_only=True)
-class RejectReturnRequest:
+class RejectReturnRequest(Model):
     """Body of the reject endpoints."""
 
     reject_reason: str
@@ -1078,11 +1306,13 @@ class RejectReturnRequest:
     """Whether to notify the customer."""
 
 
-@attrs.define(kw_only=True)
-class ReceiveReturnItemsRequestGrading:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ReceiveReturnItemsRequestGrading(Model):
     """A quality-inspection grade for received items."""
 
-    grade: ReceivingGrade
+    grade: ReceivingGrade = attrs.field(
+        converter=_ReceivingGrade,
+    )
     quantity: int
     inspector: str | Unset = UNSET
     notes: str | Unset = UNSET
@@ -1091,7 +1321,7 @@ class ReceiveReturnItemsRequestGrading:
 
 
 @attrs.define(kw_only=True)
-class ReceiveReturnItemsRequestItem:
+class ReceiveReturnItemsRequestItem(Model):
     """A received item. `external_id` is the item ID on the e-commerce platform; for bundles it is
     always the child item ID (from `return_items[*].bundled_items` when a whole bundle is
     returned)."""
@@ -1103,7 +1333,7 @@ class ReceiveReturnItemsRequestItem:
 
 
 @attrs.define(kw_only=True)
-class ReceiveReturnItemsRequest:
+class ReceiveReturnItemsRequest(Model):
     """Body of the receive-items endpoints."""
 
     items: list[ReceiveReturnItemsRequestItem]
@@ -1112,7 +1342,7 @@ class ReceiveReturnItemsRequest:
 
 
 @attrs.define(kw_only=True)
-class RemoveReturnItemsRequestItem:
+class RemoveReturnItemsRequestItem(Model):
     """An item (and quantity) to remove from a return."""
 
     external_id: str
@@ -1120,7 +1350,7 @@ class RemoveReturnItemsRequestItem:
 
 
 @attrs.define(kw_only=True)
-class RemoveReturnItemsRequest:
+class RemoveReturnItemsRequest(Model):
     """Body of the remove-items endpoints (all three fields required)."""
 
     items: list[RemoveReturnItemsRequestItem]
@@ -1131,7 +1361,7 @@ class RemoveReturnItemsRequest:
 
 
 @attrs.define(kw_only=True)
-class AttachReturnShipmentsRequestShipmentLabel:
+class AttachReturnShipmentsRequestShipmentLabel(Model):
     """Label of a merchant-provided return shipment."""
 
     url: str
@@ -1139,7 +1369,7 @@ class AttachReturnShipmentsRequestShipmentLabel:
 
 
 @attrs.define(kw_only=True)
-class AttachReturnShipmentsRequestShipment:
+class AttachReturnShipmentsRequestShipment(Model):
     """A merchant-provided return shipment."""
 
     tracking_number: str
@@ -1150,7 +1380,7 @@ class AttachReturnShipmentsRequestShipment:
 
 
 @attrs.define(kw_only=True)
-class AttachReturnShipmentsRequest:
+class AttachReturnShipmentsRequest(Model):
     """Body of the attach-shipments endpoints. Only one shipment is accepted today."""
 
     shipments: list[AttachReturnShipmentsRequestShipment]
@@ -1158,7 +1388,7 @@ class AttachReturnShipmentsRequest:
 
 
 @attrs.define(kw_only=True)
-class RecordDropoffDropsRequest:
+class RecordDropoffDropsRequest(Model):
     """Body of the record-drops endpoint."""
 
     items: list[DropoffDropItem]
@@ -1167,7 +1397,7 @@ class RecordDropoffDropsRequest:
 
 
 @attrs.define(kw_only=True)
-class CreateReturnsPageLinkRequest:
+class CreateReturnsPageLinkRequest(Model):
     """Body of `POST /returns/link`."""
 
     order_number: str
@@ -1179,14 +1409,14 @@ class CreateReturnsPageLinkRequest:
 
 
 @attrs.define(kw_only=True)
-class UpdateReturnItemRequestItemTag:
+class UpdateReturnItemRequestItemTag(Model):
     """Reference to an item tag by ID."""
 
     id: str
 
 
 @attrs.define(kw_only=True)
-class UpdateReturnItemRequest:
+class UpdateReturnItemRequest(Model):
     """Body of the item-update endpoints. The real API accepts ONE of two shapes: `{item_tags:
     [{id}]}` to set the merchant item tags, or `{merchant_uploaded_image_urls: [...]}` to set
     merchant images. Send only one of the two properties per request."""
@@ -1196,3 +1426,31 @@ class UpdateReturnItemRequest:
 
     merchant_uploaded_image_urls: list[str] | Unset = UNSET
     """Merchant image URLs to set on the item."""
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ReturnsWebhookEvent(Model):
+    """A Returns webhook delivery: which event (`event`), when (`created_at`), what changed
+    (`modified`) and the Return as it is now (`data`). Use `id` to drop duplicate deliveries:
+    AfterShip retries one that did not get a 2xx answer."""
+
+    id: str
+    """Unique id of this event, the same across retried deliveries (32 hex characters in the
+    examples although the docs say UUID v4: not validated)."""
+
+    event: ReturnsWebhookEventCode = attrs.field(
+        converter=_ReturnsWebhookEventCode,
+    )
+    created_at: datetime.datetime | Unset | None = UNSET
+    """When the event occurred (ISO 8601, UTC)."""
+
+    modified: dict[str, Any] | Unset | None = UNSET
+    """What the event changed; the shape differs per event (added in 2024-10)."""
+
+    data: Return
+    version: str | Unset | None = UNSET
+    """Payload version (listed in the 2024-07 reference; UNCERTAIN in 2026-07)."""
+
+    webhook_version: str | Unset | None = UNSET
+    """Not part of the body: the delivery's `as-webhook-version` header (YYYY-MM), filled in by
+    parse_returns_webhook; None when absent."""

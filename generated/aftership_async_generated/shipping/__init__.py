@@ -106,6 +106,7 @@ from .models import (
     ShippingRegulatoryDataItem,
     ShippingShipment,
     ShippingShipperAccountSummary,
+    ShippingWebhookEvent,
     ShippingWeight,
     UpdateShipperAccountInfoRequest,
 )
@@ -216,4 +217,5 @@ __all__ = [
     "DeletedShipperAccount",
     "CreateShipperAccountRequest",
     "UpdateShipperAccountInfoRequest",
+    "ShippingWebhookEvent",
 ]

@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aftership_async._api import APIGroup
 from aftership_async._pagination import paginate
+from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
 
 from .._converter import CONVERTER
@@ -52,7 +54,7 @@ from .models import (
     UpdateShipperAccountInfoRequest,
 )
 
-__all__ = ["ShippingAPI"]
+__all__ = ["ShippingAPI", "ShippingAPIWithRawResponse"]
 
 
 class ShippingAPI(APIGroup):
@@ -64,6 +66,8 @@ class ShippingAPI(APIGroup):
         base_url="https://api.aftership.com/postmen/v3",
         envelope="shipping",
         default_rate_limit=10.0,
+        released=None,
+        supported_until=None,
         rate_limits={
             "GET /labels": 10.0,
             "POST /labels": 10.0,
@@ -96,6 +100,15 @@ class ShippingAPI(APIGroup):
         },
     )
     CONVERTER = CONVERTER
+
+    @functools.cached_property
+    def with_raw_response(self) -> ShippingAPIWithRawResponse:
+        """The same methods, answering an :class:`~aftership_async.APIResponse`.
+
+        It carries the status, headers, request id and rate-limit state of the
+        response; ``.parse()`` gives the typed data the plain method returns.
+        """
+        return ShippingAPIWithRawResponse(self)
 
     async def get_labels(
         self,
@@ -1225,4 +1238,42 @@ class ShippingAPI(APIGroup):
             body_type=dict,
             response_type=dict[str, Any],
             options=options,
+        )
+
+
+class ShippingAPIWithRawResponse:
+    """Every method of :class:`ShippingAPI`, answering an :class:`~aftership_async.APIResponse`."""
+
+    def __init__(self, api: ShippingAPI) -> None:
+        self.get_labels = raw_response(api.get_labels)
+        self.create_label = raw_response(api.create_label)
+        self.get_label_by_id = raw_response(api.get_label_by_id)
+        self.get_cancel_labels = raw_response(api.get_cancel_labels)
+        self.cancel_label = raw_response(api.cancel_label)
+        self.get_cancel_label_by_id = raw_response(api.get_cancel_label_by_id)
+        self.get_rates = raw_response(api.get_rates)
+        self.calculate_rates = raw_response(api.calculate_rates)
+        self.get_rate_by_id = raw_response(api.get_rate_by_id)
+        self.get_manifests = raw_response(api.get_manifests)
+        self.create_manifest = raw_response(api.create_manifest)
+        self.get_manifest_by_id = raw_response(api.get_manifest_by_id)
+        self.get_couriers = raw_response(api.get_couriers)
+        self.validate_address = raw_response(api.validate_address)
+        self.get_locations = raw_response(api.get_locations)
+        self.get_pickups = raw_response(api.get_pickups)
+        self.create_pickup = raw_response(api.create_pickup)
+        self.get_pickup_by_id = raw_response(api.get_pickup_by_id)
+        self.get_cancel_pickups = raw_response(api.get_cancel_pickups)
+        self.cancel_pickup = raw_response(api.cancel_pickup)
+        self.get_cancel_pickup_by_id = raw_response(api.get_cancel_pickup_by_id)
+        self.get_shipper_accounts = raw_response(api.get_shipper_accounts)
+        self.create_shipper_account = raw_response(api.create_shipper_account)
+        self.get_shipper_account_by_id = raw_response(api.get_shipper_account_by_id)
+        self.delete_shipper_account_by_id = raw_response(api.delete_shipper_account_by_id)
+        self.update_shipper_account_info_by_id = raw_response(api.update_shipper_account_info_by_id)
+        self.update_shipper_account_credentials_by_id = raw_response(
+            api.update_shipper_account_credentials_by_id
+        )
+        self.update_shipper_account_settings_by_id = raw_response(
+            api.update_shipper_account_settings_by_id
         )

@@ -14,7 +14,8 @@ from typing import Any
 
 import attrs
 
-from aftership_async._types import UNSET, Unset
+from aftership_async._converter import skip_on_decode
+from aftership_async._types import UNSET, Model, Unset
 
 from .enums import (
     AddressValidationStatus,
@@ -115,11 +116,193 @@ __all__ = [
     "DeletedShipperAccount",
     "CreateShipperAccountRequest",
     "UpdateShipperAccountInfoRequest",
+    "ShippingWebhookEvent",
 ]
+
+# An enum field takes its enum's member or the plain string (``unit="kg"``), as the
+# methods' parameters do, and holds the member. The decoder builds enum members itself
+# and skips these; models with them do not convert on assignment (on_setattr=NO_OP).
+
+
+def _AddressValidationStatus(value: AddressValidationStatus | str) -> AddressValidationStatus:
+    return AddressValidationStatus(value)
+
+
+def _CancelLabelStatus(value: CancelLabelStatus | str) -> CancelLabelStatus:
+    return CancelLabelStatus(value)
+
+
+def _CancelPickupStatus(value: CancelPickupStatus | str) -> CancelPickupStatus:
+    return CancelPickupStatus(value)
+
+
+def _LabelStatus(value: LabelStatus | str) -> LabelStatus:
+    return LabelStatus(value)
+
+
+def _ManifestStatus(value: ManifestStatus | str) -> ManifestStatus:
+    return ManifestStatus(value)
+
+
+def _PickupStatus(value: PickupStatus | str) -> PickupStatus:
+    return PickupStatus(value)
+
+
+def _RateRecordStatus(value: RateRecordStatus | str) -> RateRecordStatus:
+    return RateRecordStatus(value)
+
+
+def _ShipperAccountStatus(value: ShipperAccountStatus | str) -> ShipperAccountStatus:
+    return ShipperAccountStatus(value)
+
+
+def _ShipperAccountType_or_unset_or_none(
+    value: ShipperAccountType | str | Unset | None,
+) -> ShipperAccountType | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ShipperAccountType(value)
+
+
+def _ShippingAdditionalChargeType_or_unset(
+    value: ShippingAdditionalChargeType | str | Unset,
+) -> ShippingAdditionalChargeType | Unset:
+    return value if isinstance(value, Unset) else ShippingAdditionalChargeType(value)
+
+
+def _ShippingAddressType_or_unset_or_none(
+    value: ShippingAddressType | str | Unset | None,
+) -> ShippingAddressType | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ShippingAddressType(value)
+
+
+def _ShippingBillingPaidBy(value: ShippingBillingPaidBy | str) -> ShippingBillingPaidBy:
+    return ShippingBillingPaidBy(value)
+
+
+def _ShippingCurrency(value: ShippingCurrency | str) -> ShippingCurrency:
+    return ShippingCurrency(value)
+
+
+def _ShippingCustomsPurpose(value: ShippingCustomsPurpose | str) -> ShippingCustomsPurpose:
+    return ShippingCustomsPurpose(value)
+
+
+def _ShippingDayOfWeek_or_unset(
+    value: ShippingDayOfWeek | str | Unset,
+) -> ShippingDayOfWeek | Unset:
+    return value if isinstance(value, Unset) else ShippingDayOfWeek(value)
+
+
+def _ShippingDimensionUnit(value: ShippingDimensionUnit | str) -> ShippingDimensionUnit:
+    return ShippingDimensionUnit(value)
+
+
+def _ShippingDistanceUnit_or_unset_or_none(
+    value: ShippingDistanceUnit | str | Unset | None,
+) -> ShippingDistanceUnit | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ShippingDistanceUnit(value)
+
+
+def _ShippingEeiType(value: ShippingEeiType | str) -> ShippingEeiType:
+    return ShippingEeiType(value)
+
+
+def _ShippingFileType_or_unset(value: ShippingFileType | str | Unset) -> ShippingFileType | Unset:
+    return value if isinstance(value, Unset) else ShippingFileType(value)
+
+
+def _ShippingFileType_or_unset_or_none(
+    value: ShippingFileType | str | Unset | None,
+) -> ShippingFileType | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ShippingFileType(value)
+
+
+def _ShippingFtrExemption_or_unset(
+    value: ShippingFtrExemption | str | Unset,
+) -> ShippingFtrExemption | Unset:
+    return value if isinstance(value, Unset) else ShippingFtrExemption(value)
+
+
+def _ShippingIdentificationType_or_unset_or_none(
+    value: ShippingIdentificationType | str | Unset | None,
+) -> ShippingIdentificationType | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ShippingIdentificationType(value)
+
+
+def _ShippingInvoiceType_or_unset(
+    value: ShippingInvoiceType | str | Unset,
+) -> ShippingInvoiceType | Unset:
+    return value if isinstance(value, Unset) else ShippingInvoiceType(value)
+
+
+def _ShippingPaperSize_or_unset(
+    value: ShippingPaperSize | str | Unset,
+) -> ShippingPaperSize | Unset:
+    return value if isinstance(value, Unset) else ShippingPaperSize(value)
+
+
+def _ShippingPaperSize_or_unset_or_none(
+    value: ShippingPaperSize | str | Unset | None,
+) -> ShippingPaperSize | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ShippingPaperSize(value)
+
+
+def _ShippingRegulatoryFillMode(
+    value: ShippingRegulatoryFillMode | str,
+) -> ShippingRegulatoryFillMode:
+    return ShippingRegulatoryFillMode(value)
+
+
+def _ShippingTaxIdType_or_unset_or_none(
+    value: ShippingTaxIdType | str | Unset | None,
+) -> ShippingTaxIdType | Unset | None:
+    return value if value is None or isinstance(value, Unset) else ShippingTaxIdType(value)
+
+
+def _ShippingTermsOfTrade_or_unset(
+    value: ShippingTermsOfTrade | str | Unset,
+) -> ShippingTermsOfTrade | Unset:
+    return value if isinstance(value, Unset) else ShippingTermsOfTrade(value)
+
+
+def _ShippingWeightUnit(value: ShippingWeightUnit | str) -> ShippingWeightUnit:
+    return ShippingWeightUnit(value)
+
+
+skip_on_decode(
+    _AddressValidationStatus,
+    _CancelLabelStatus,
+    _CancelPickupStatus,
+    _LabelStatus,
+    _ManifestStatus,
+    _PickupStatus,
+    _RateRecordStatus,
+    _ShipperAccountStatus,
+    _ShipperAccountType_or_unset_or_none,
+    _ShippingAdditionalChargeType_or_unset,
+    _ShippingAddressType_or_unset_or_none,
+    _ShippingBillingPaidBy,
+    _ShippingCurrency,
+    _ShippingCustomsPurpose,
+    _ShippingDayOfWeek_or_unset,
+    _ShippingDimensionUnit,
+    _ShippingDistanceUnit_or_unset_or_none,
+    _ShippingEeiType,
+    _ShippingFileType_or_unset,
+    _ShippingFileType_or_unset_or_none,
+    _ShippingFtrExemption_or_unset,
+    _ShippingIdentificationType_or_unset_or_none,
+    _ShippingInvoiceType_or_unset,
+    _ShippingPaperSize_or_unset,
+    _ShippingPaperSize_or_unset_or_none,
+    _ShippingRegulatoryFillMode,
+    _ShippingTaxIdType_or_unset_or_none,
+    _ShippingTermsOfTrade_or_unset,
+    _ShippingWeightUnit,
+)
 
 
 @attrs.define(kw_only=True)
-class ShippingError:
+class ShippingError(Model):
     """One validation problem inside `meta.details`."""
 
     path: str | Unset = UNSET
@@ -130,7 +313,7 @@ class ShippingError:
 
 
 @attrs.define(kw_only=True)
-class ShippingMeta:
+class ShippingMeta(Model):
     """Response metadata of the Shipping API envelope. Unlike the other AfterShip APIs, business
     errors are delivered with HTTP 200 and a `meta.code` >= 3000; clients must check `meta.code`
     before trusting `data`."""
@@ -175,7 +358,7 @@ class ShippingMeta:
 
 
 @attrs.define(kw_only=True)
-class ShippingErrorEnvelope:
+class ShippingErrorEnvelope(Model):
     """Error body for transport-level failures (HTTP 401, 429, 5xx). `data` is null or an empty
     object."""
 
@@ -184,34 +367,40 @@ class ShippingErrorEnvelope:
     """Usually null or `{}` on errors."""
 
 
-@attrs.define(kw_only=True)
-class ShippingWeight:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingWeight(Model):
     """A weight with its unit."""
 
     value: float
-    unit: ShippingWeightUnit
+    unit: ShippingWeightUnit = attrs.field(
+        converter=_ShippingWeightUnit,
+    )
 
 
-@attrs.define(kw_only=True)
-class ShippingDimension:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingDimension(Model):
     """Width, height and depth of a box or item."""
 
     width: float
     height: float
     depth: float
-    unit: ShippingDimensionUnit
+    unit: ShippingDimensionUnit = attrs.field(
+        converter=_ShippingDimensionUnit,
+    )
 
 
-@attrs.define(kw_only=True)
-class ShippingMoney:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingMoney(Model):
     """An amount of money. `amount` is a JSON number here (Returns uses strings)."""
 
     amount: float
-    currency: ShippingCurrency
+    currency: ShippingCurrency = attrs.field(
+        converter=_ShippingCurrency,
+    )
 
 
 @attrs.define(kw_only=True)
-class ShippingAddressLocation:
+class ShippingAddressLocation(Model):
     """Geographic coordinates of an address."""
 
     lat: float | Unset = UNSET
@@ -221,8 +410,8 @@ class ShippingAddressLocation:
     """Longitude."""
 
 
-@attrs.define(kw_only=True)
-class ShippingAddress:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingAddress(Model):
     """A postal address with contact details. Used for ship-from/ship-to/return addresses, pickup
     addresses and shipper account addresses. Optional fields are nullable because the API echoes
     them back as null."""
@@ -241,24 +430,33 @@ class ShippingAddress:
     phone: str | Unset | None = UNSET
     fax: str | Unset | None = UNSET
     email: str | Unset | None = UNSET
-    type: ShippingAddressType | Unset | None = UNSET
+    type: ShippingAddressType | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ShippingAddressType_or_unset_or_none,
+    )
     tax_id: str | Unset | None = UNSET
-    tax_id_type: ShippingTaxIdType | Unset | None = UNSET
+    tax_id_type: ShippingTaxIdType | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ShippingTaxIdType_or_unset_or_none,
+    )
     identification_number: str | Unset | None = UNSET
-    identification_type: ShippingIdentificationType | Unset | None = UNSET
+    identification_type: ShippingIdentificationType | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ShippingIdentificationType_or_unset_or_none,
+    )
     eori_number: str | Unset | None = UNSET
     location: ShippingAddressLocation | Unset | None = UNSET
 
 
 @attrs.define(kw_only=True)
-class ShippingReference:
+class ShippingReference(Model):
     """Reference to another object by id (shipper account, label, pickup)."""
 
     id: str
 
 
 @attrs.define(kw_only=True)
-class ShippingShipperAccountSummary:
+class ShippingShipperAccountSummary(Model):
     """Brief shipper account information embedded in rates, manifests and pickups."""
 
     id: str
@@ -268,8 +466,8 @@ class ShippingShipperAccountSummary:
     description: str | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class ShippingRegulatoryDataItem:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingRegulatoryDataItem(Model):
     """A CPSC regulatory data entry of an item (UPS, FedEx). The real API accepts two shapes
     selected by `fill_mode`: `disclaimer` (disclaim_code, intended_use_code,
     intended_use_description) or `reference` (certifier_id, product_id, version_id); this object
@@ -278,7 +476,9 @@ class ShippingRegulatoryDataItem:
     regulation_code: str
     """Regulation code, currently always `CPSC`."""
 
-    fill_mode: ShippingRegulatoryFillMode
+    fill_mode: ShippingRegulatoryFillMode = attrs.field(
+        converter=_ShippingRegulatoryFillMode,
+    )
     disclaim_code: str | Unset = UNSET
     """`A` = not regulated by CPSC; `B` = no certificate needed per agency guidance (disclaimer
     mode)."""
@@ -300,7 +500,7 @@ class ShippingRegulatoryDataItem:
 
 
 @attrs.define(kw_only=True)
-class ShippingItem:
+class ShippingItem(Model):
     """A product inside a parcel (used for customs and some carriers' manifests)."""
 
     description: str
@@ -329,7 +529,7 @@ class ShippingItem:
 
 
 @attrs.define(kw_only=True)
-class ShippingParcel:
+class ShippingParcel(Model):
     """One parcel of a shipment."""
 
     box_type: str
@@ -342,7 +542,7 @@ class ShippingParcel:
 
 
 @attrs.define(kw_only=True)
-class ShippingShipment:
+class ShippingShipment(Model):
     """What is shipped, from where and to where."""
 
     ship_from: ShippingAddress
@@ -356,7 +556,7 @@ class ShippingShipment:
 
 
 @attrs.define(kw_only=True)
-class ShippingPaymentMethod:
+class ShippingPaymentMethod(Model):
     """Courier account that pays (billing by account number)."""
 
     type: str
@@ -368,48 +568,63 @@ class ShippingPaymentMethod:
     """Country of the account as ISO 3166-1 alpha-3 code."""
 
 
-@attrs.define(kw_only=True)
-class ShippingBilling:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingBilling(Model):
     """Who pays for the shipment (or, inside customs, for duties and taxes)."""
 
-    paid_by: ShippingBillingPaidBy
+    paid_by: ShippingBillingPaidBy = attrs.field(
+        converter=_ShippingBillingPaidBy,
+    )
     method: ShippingPaymentMethod | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class ShippingCustomsEei:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingCustomsEei(Model):
     """Electronic Export Information. The real API accepts two shapes selected by `type`: `aes`
     (with `itn_number`) or `no_eei` (with `ftr_exemption`); this object carries both."""
 
-    type: ShippingEeiType
+    type: ShippingEeiType = attrs.field(
+        converter=_ShippingEeiType,
+    )
     itn_number: str | Unset = UNSET
     """ITN number (type `aes`)."""
 
-    ftr_exemption: ShippingFtrExemption | Unset = UNSET
+    ftr_exemption: ShippingFtrExemption | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShippingFtrExemption_or_unset,
+    )
 
 
 @attrs.define(kw_only=True)
-class ShippingCustomsPassport:
+class ShippingCustomsPassport(Model):
     """Passport of the importer/exporter."""
 
     number: str | Unset = UNSET
     issue_date: datetime.date | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class ShippingAdditionalCharge:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingAdditionalCharge(Model):
     """An additional charge added to the commercial invoice (FedEx, DHL Express, UPS)."""
 
-    type: ShippingAdditionalChargeType | Unset = UNSET
+    type: ShippingAdditionalChargeType | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShippingAdditionalChargeType_or_unset,
+    )
     charge: ShippingMoney | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class ShippingCustoms:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingCustoms(Model):
     """Customs information for international shipments."""
 
-    purpose: ShippingCustomsPurpose
-    terms_of_trade: ShippingTermsOfTrade | Unset = UNSET
+    purpose: ShippingCustomsPurpose = attrs.field(
+        converter=_ShippingCustomsPurpose,
+    )
+    terms_of_trade: ShippingTermsOfTrade | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShippingTermsOfTrade_or_unset,
+    )
     eei: ShippingCustomsEei | Unset = UNSET
     billing: ShippingBilling | Unset = UNSET
     importer_address: ShippingAddress | Unset = UNSET
@@ -419,13 +634,16 @@ class ShippingCustoms:
     """At most 3 entries."""
 
 
-@attrs.define(kw_only=True)
-class ShippingInvoice:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingInvoice(Model):
     """Invoice settings; a commercial invoice is generated when present."""
 
     date: datetime.date
     number: str | Unset = UNSET
-    type: ShippingInvoiceType | Unset = UNSET
+    type: ShippingInvoiceType | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShippingInvoiceType_or_unset,
+    )
     number_of_copies: int | Unset = UNSET
     signature_name: str | Unset = UNSET
     """Signature name shown on the invoice (FedEx, DHL Express)."""
@@ -435,7 +653,7 @@ class ShippingInvoice:
 
 
 @attrs.define(kw_only=True)
-class ShippingInputFile:
+class ShippingInputFile(Model):
     """A user-provided document."""
 
     content: str | Unset = UNSET
@@ -443,7 +661,7 @@ class ShippingInputFile:
 
 
 @attrs.define(kw_only=True)
-class ShippingInputFiles:
+class ShippingInputFiles(Model):
     """Extra shipping documents uploaded with a label request (FedEx, DHL Express)."""
 
     certificate_of_origin: ShippingInputFile | Unset = UNSET
@@ -452,7 +670,7 @@ class ShippingInputFiles:
 
 
 @attrs.define(kw_only=True)
-class ShippingQrCodeOption:
+class ShippingQrCodeOption(Model):
     """QR code print option."""
 
     enabled: bool | Unset = UNSET
@@ -461,26 +679,32 @@ class ShippingQrCodeOption:
 
 
 @attrs.define(kw_only=True)
-class ShippingPrintOptions:
+class ShippingPrintOptions(Model):
     """Print options of a label request."""
 
     qr_code: ShippingQrCodeOption | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class ShippingFile:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingFile(Model):
     """A generated document (label, QR code, invoice, customs declaration, packing slip or
     manifest)."""
 
-    paper_size: ShippingPaperSize | Unset | None = UNSET
+    paper_size: ShippingPaperSize | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ShippingPaperSize_or_unset_or_none,
+    )
     url: str | Unset | None = UNSET
     """Download URL of the file."""
 
-    file_type: ShippingFileType | Unset | None = UNSET
+    file_type: ShippingFileType | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ShippingFileType_or_unset_or_none,
+    )
 
 
 @attrs.define(kw_only=True)
-class ShippingFiles:
+class ShippingFiles(Model):
     """The documents generated for a label or manifest; each entry is null when not generated."""
 
     label: ShippingFile | Unset | None = UNSET
@@ -492,7 +716,7 @@ class ShippingFiles:
 
 
 @attrs.define(kw_only=True)
-class ShippingDetailedCharge:
+class ShippingDetailedCharge(Model):
     """One component of a rate's total charge (base, fuel surcharge, ...)."""
 
     type: str | Unset = UNSET
@@ -502,7 +726,7 @@ class ShippingDetailedCharge:
 
 
 @attrs.define(kw_only=True)
-class Rate:
+class Rate(Model):
     """A quoted price for one service type of one shipper account."""
 
     shipper_account: ShippingShipperAccountSummary
@@ -523,19 +747,21 @@ class Rate:
     info_message: str | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class RateRecord:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class RateRecord(Model):
     """The result of one rate calculation request (possibly asynchronous)."""
 
     id: str
-    status: RateRecordStatus
+    status: RateRecordStatus = attrs.field(
+        converter=_RateRecordStatus,
+    )
     rates: list[Rate] | Unset = UNSET
     created_at: datetime.datetime | Unset | None = UNSET
     updated_at: datetime.datetime | Unset | None = UNSET
 
 
 @attrs.define(kw_only=True)
-class RateRecordList:
+class RateRecordList(Model):
     """One page of rate records."""
 
     next_token: str | Unset | None = UNSET
@@ -554,7 +780,7 @@ class RateRecordList:
 
 
 @attrs.define(kw_only=True)
-class CalculateRatesRequest:
+class CalculateRatesRequest(Model):
     """Body of POST /rates."""
 
     shipper_accounts: list[ShippingReference]
@@ -573,7 +799,7 @@ class CalculateRatesRequest:
 
 
 @attrs.define(kw_only=True)
-class LabelCarrierReference:
+class LabelCarrierReference(Model):
     """Courier-side references of a label."""
 
     pickup_reference: str | Unset | None = UNSET
@@ -581,12 +807,14 @@ class LabelCarrierReference:
     piece_tracking_numbers: list[str] | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class Label:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Label(Model):
     """A shipping label."""
 
     id: str
-    status: LabelStatus
+    status: LabelStatus = attrs.field(
+        converter=_LabelStatus,
+    )
     ship_date: datetime.date | Unset | None = UNSET
     tracking_numbers: list[str] | Unset = UNSET
     carrier_references: list[LabelCarrierReference] | Unset = UNSET
@@ -607,7 +835,7 @@ class Label:
 
 
 @attrs.define(kw_only=True)
-class LabelList:
+class LabelList(Model):
     """One page of labels."""
 
     next_token: str | Unset | None = UNSET
@@ -625,8 +853,8 @@ class LabelList:
     labels: list[Label] | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class CreateLabelRequest:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CreateLabelRequest(Model):
     """Body of POST /labels."""
 
     shipper_account: ShippingReference
@@ -643,8 +871,14 @@ class CreateLabelRequest:
     is_document: bool | Unset = UNSET
     """Whether the shipment contains documents only (default false)."""
 
-    paper_size: ShippingPaperSize | Unset = UNSET
-    file_type: ShippingFileType | Unset = UNSET
+    paper_size: ShippingPaperSize | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShippingPaperSize_or_unset,
+    )
+    file_type: ShippingFileType | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShippingFileType_or_unset,
+    )
     references: list[str] | Unset = UNSET
     service_options: list[dict[str, Any]] | Unset = UNSET
     ship_date: datetime.date | Unset = UNSET
@@ -661,19 +895,25 @@ class CreateLabelRequest:
     """Apply the organization's automation rules (enterprise only)."""
 
 
-@attrs.define(kw_only=True)
-class CancelLabel:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CancelLabel(Model):
     """A label cancellation."""
 
     id: str
-    status: CancelLabelStatus
+    status: CancelLabelStatus = attrs.field(
+        converter=_CancelLabelStatus,
+    )
     label: ShippingReference | Unset | None = UNSET
+    refund_status: str | Unset | None = UNSET
+    """Where the refund of the cancelled label stands (POST /cancel-labels returns it), e.g.
+    `pending`, `refunded`, `rejected`; an open set."""
+
     created_at: datetime.datetime | Unset | None = UNSET
     updated_at: datetime.datetime | Unset | None = UNSET
 
 
 @attrs.define(kw_only=True)
-class CancelLabelList:
+class CancelLabelList(Model):
     """One page of label cancellations."""
 
     next_token: str | Unset | None = UNSET
@@ -692,26 +932,28 @@ class CancelLabelList:
 
 
 @attrs.define(kw_only=True)
-class CancelLabelRequest:
+class CancelLabelRequest(Model):
     """Body of POST /cancel-labels."""
 
     label: ShippingReference
 
 
 @attrs.define(kw_only=True)
-class ManifestLabel:
+class ManifestLabel(Model):
     """A label included in a manifest."""
 
     id: str
     manifested: bool | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class Manifest:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Manifest(Model):
     """A manifest (end-of-day closeout) of labels handed to a courier."""
 
     id: str
-    status: ManifestStatus
+    status: ManifestStatus = attrs.field(
+        converter=_ManifestStatus,
+    )
     shipper_account: ShippingShipperAccountSummary | Unset | None = UNSET
     labels: list[ManifestLabel] | Unset = UNSET
     files: ShippingFiles | Unset | None = UNSET
@@ -720,7 +962,7 @@ class Manifest:
 
 
 @attrs.define(kw_only=True)
-class ManifestList:
+class ManifestList(Model):
     """One page of manifests."""
 
     next_token: str | Unset | None = UNSET
@@ -739,7 +981,7 @@ class ManifestList:
 
 
 @attrs.define(kw_only=True)
-class CreateManifestRequest:
+class CreateManifestRequest(Model):
     """Body of POST /manifests."""
 
     shipper_account: ShippingReference
@@ -748,8 +990,14 @@ class CreateManifestRequest:
 
 
 @attrs.define(kw_only=True)
-class ShippingCourierServiceType:
+class ShippingCourierServiceType(Model):
     """A service type offered by a courier."""
+
+    ship_from_country: str | Unset | None = attrs.field(
+        default=UNSET, metadata={"json": "ship_from.country"}
+    )
+    """Countries the service ships from, free text like `USA, CAN` (the API spells the key with a
+    dot; the attribute is `ship_from_country`)."""
 
     service_type: str | Unset = UNSET
     service_name: str | Unset | None = UNSET
@@ -757,7 +1005,7 @@ class ShippingCourierServiceType:
 
 
 @attrs.define(kw_only=True)
-class ShippingCourierBoxSize:
+class ShippingCourierBoxSize(Model):
     """Box size; values are decimal strings (e.g. "40.16"), empty object when unknown."""
 
     width: str | Unset = UNSET
@@ -766,7 +1014,7 @@ class ShippingCourierBoxSize:
 
 
 @attrs.define(kw_only=True)
-class ShippingCourierBoxType:
+class ShippingCourierBoxType(Model):
     """A box type offered by a courier."""
 
     box_name: str | Unset = UNSET
@@ -776,7 +1024,7 @@ class ShippingCourierBoxType:
 
 
 @attrs.define(kw_only=True)
-class ShippingCourier:
+class ShippingCourier(Model):
     """A courier supported by the Shipping API and what it can do."""
 
     slug: str
@@ -797,19 +1045,21 @@ class ShippingCourier:
 
 
 @attrs.define(kw_only=True)
-class ShippingCourierList:
+class ShippingCourierList(Model):
     """All couriers (not paginated)."""
 
     couriers: list[ShippingCourier] | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class AddressValidation:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class AddressValidation(Model):
     """Result of validating an address, with a recommended (normalised) address when one is found.
     USA addresses are supported by default."""
 
     id: str
-    status: AddressValidationStatus
+    status: AddressValidationStatus = attrs.field(
+        converter=_AddressValidationStatus,
+    )
     address: ShippingAddress | Unset | None = UNSET
     recommended_address: ShippingAddress | Unset | None = UNSET
     created_at: datetime.datetime | Unset | None = UNSET
@@ -817,14 +1067,14 @@ class AddressValidation:
 
 
 @attrs.define(kw_only=True)
-class CreateAddressValidationRequest:
+class CreateAddressValidationRequest(Model):
     """Body of POST /address-validations."""
 
     address: ShippingAddress
 
 
 @attrs.define(kw_only=True)
-class ShippingLocationAddress:
+class ShippingLocationAddress(Model):
     """Address of a carrier location."""
 
     street: str | Unset | None = UNSET
@@ -838,11 +1088,14 @@ class ShippingLocationAddress:
     longitude: float | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class ShippingBusinessHours:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingBusinessHours(Model):
     """Opening hours of a carrier location on one day."""
 
-    day_of_week: ShippingDayOfWeek | Unset = UNSET
+    day_of_week: ShippingDayOfWeek | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShippingDayOfWeek_or_unset,
+    )
     open_time: str | Unset = UNSET
     """Opening time, HH:MM."""
 
@@ -851,7 +1104,7 @@ class ShippingBusinessHours:
 
 
 @attrs.define(kw_only=True)
-class ShippingLocationUpsData:
+class ShippingLocationUpsData(Model):
     """UPS-specific data of a location."""
 
     public_access_point_id: str | Unset | None = UNSET
@@ -859,20 +1112,23 @@ class ShippingLocationUpsData:
 
 
 @attrs.define(kw_only=True)
-class ShippingLocationCourierSpecific:
+class ShippingLocationCourierSpecific(Model):
     """Carrier-specific data of a location; only the key of the requested slug is present."""
 
     ups: ShippingLocationUpsData | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class ShippingLocation:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShippingLocation(Model):
     """A carrier drop-off/pickup location (production only)."""
 
     location_id: str | Unset | None = UNSET
     name: str | Unset | None = UNSET
     distance: float | Unset | None = UNSET
-    distance_unit: ShippingDistanceUnit | Unset | None = UNSET
+    distance_unit: ShippingDistanceUnit | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ShippingDistanceUnit_or_unset_or_none,
+    )
     phone: str | Unset | None = UNSET
     services: list[str] | Unset = UNSET
     address: ShippingLocationAddress | Unset | None = UNSET
@@ -885,14 +1141,17 @@ class ShippingLocation:
 
 
 @attrs.define(kw_only=True)
-class ShippingLocationList:
+class ShippingLocationList(Model):
     """Carrier locations near the given address (not paginated)."""
+
+    drop_off_link: str | Unset | None = UNSET
+    """The courier's drop-off page for this search (sent beside `locations`, not on each)."""
 
     locations: list[ShippingLocation] | Unset = UNSET
 
 
 @attrs.define(kw_only=True)
-class PickupParcel:
+class PickupParcel(Model):
     """A group of identical packages to pick up."""
 
     weight: ShippingWeight
@@ -903,12 +1162,14 @@ class PickupParcel:
     dimension: ShippingDimension | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class Pickup:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Pickup(Model):
     """A courier pickup."""
 
     id: str
-    status: PickupStatus
+    status: PickupStatus = attrs.field(
+        converter=_PickupStatus,
+    )
     pickup_confirmation_numbers: list[str] | Unset = UNSET
     pickup_location_code: str | Unset | None = UNSET
     pickup_date: datetime.date | Unset | None = UNSET
@@ -928,7 +1189,7 @@ class Pickup:
 
 
 @attrs.define(kw_only=True)
-class PickupList:
+class PickupList(Model):
     """One page of pickups."""
 
     next_token: str | Unset | None = UNSET
@@ -947,7 +1208,7 @@ class PickupList:
 
 
 @attrs.define(kw_only=True)
-class CreatePickupRequest:
+class CreatePickupRequest(Model):
     """Body of POST /pickups (FedEx, UPS, DHL Express, Purolator). Identify what to pick up either
     with `label_ids` or with `shipper_account` + `pickup_parcels` (+ `ship_to`)."""
 
@@ -969,19 +1230,21 @@ class CreatePickupRequest:
     pickup_instructions: str | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class CancelPickup:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CancelPickup(Model):
     """A pickup cancellation."""
 
     id: str
-    status: CancelPickupStatus
+    status: CancelPickupStatus = attrs.field(
+        converter=_CancelPickupStatus,
+    )
     pickup: ShippingReference | Unset | None = UNSET
     created_at: datetime.datetime | Unset | None = UNSET
     updated_at: datetime.datetime | Unset | None = UNSET
 
 
 @attrs.define(kw_only=True)
-class CancelPickupList:
+class CancelPickupList(Model):
     """One page of pickup cancellations."""
 
     next_token: str | Unset | None = UNSET
@@ -1000,23 +1263,28 @@ class CancelPickupList:
 
 
 @attrs.define(kw_only=True)
-class CancelPickupRequest:
+class CancelPickupRequest(Model):
     """Body of POST /cancel-pickups."""
 
     pickup: ShippingReference
 
 
-@attrs.define(kw_only=True)
-class ShipperAccount:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class ShipperAccount(Model):
     """A courier account used to create rates, labels, manifests and pickups."""
 
     id: str
     slug: str | Unset | None = UNSET
     """Courier slug."""
 
-    status: ShipperAccountStatus
+    status: ShipperAccountStatus = attrs.field(
+        converter=_ShipperAccountStatus,
+    )
     description: str | Unset | None = UNSET
-    type: ShipperAccountType | Unset | None = UNSET
+    type: ShipperAccountType | Unset | None = attrs.field(
+        default=UNSET,
+        converter=_ShipperAccountType_or_unset_or_none,
+    )
     timezone: str | Unset | None = UNSET
     """IANA timezone name."""
 
@@ -1027,7 +1295,7 @@ class ShipperAccount:
 
 
 @attrs.define(kw_only=True)
-class ShipperAccountList:
+class ShipperAccountList(Model):
     """One page of shipper accounts."""
 
     next_token: str | Unset | None = UNSET
@@ -1046,14 +1314,14 @@ class ShipperAccountList:
 
 
 @attrs.define(kw_only=True)
-class DeletedShipperAccount:
+class DeletedShipperAccount(Model):
     """Result of deleting a shipper account."""
 
     id: str
 
 
 @attrs.define(kw_only=True)
-class CreateShipperAccountRequest:
+class CreateShipperAccountRequest(Model):
     """Body of POST /shipper-accounts."""
 
     slug: str
@@ -1069,7 +1337,7 @@ class CreateShipperAccountRequest:
 
 
 @attrs.define(kw_only=True)
-class UpdateShipperAccountInfoRequest:
+class UpdateShipperAccountInfoRequest(Model):
     """Body of PUT /shipper-accounts/{id}/info."""
 
     description: str | Unset = UNSET
@@ -1077,3 +1345,27 @@ class UpdateShipperAccountInfoRequest:
     """IANA timezone name."""
 
     address: ShippingAddress | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class ShippingWebhookEvent(Model):
+    """A Shipping webhook delivery: the finished asynchronous request (`event_type`, e.g.
+    `create_a_label`), its outcome (`meta`, which may report a failure: check `meta.code`) and
+    the resource the synchronous call would have returned (`data`: a label, rate, manifest or
+    cancelled label, as JSON). There is no event id: drop duplicates by `(event_type,
+    data["id"], data["status"])`."""
+
+    event_type: str | Unset | None = UNSET
+    """The finished request: `calculate_rates`, `create_a_label`, `cancel_a_label`,
+    `manifest_a_label` (an open set)."""
+
+    event: str | Unset | None = UNSET
+    """The same name as `event_type`, as the older Postmen docs send it."""
+
+    date_time: datetime.datetime | Unset | None = UNSET
+    """When the webhook was sent (ISO 8601)."""
+
+    meta: ShippingMeta
+    data: dict[str, Any] | Unset | None = UNSET
+    """What the synchronous call returns as `data` (decode it with the matching model, e.g.
+    `Label.from_dict`); null or empty when `meta.code` reports a failure."""

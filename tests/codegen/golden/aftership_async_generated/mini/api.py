@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import AsyncIterator
 
 from aftership_async._api import APIGroup
 from aftership_async._pagination import paginate
+from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
 
 from .._converter import CONVERTER
@@ -21,7 +23,7 @@ from .models import (
     ThingPage,
 )
 
-__all__ = ["MiniAPI"]
+__all__ = ["MiniAPI", "MiniAPIWithRawResponse"]
 
 
 class MiniAPI(APIGroup):
@@ -33,11 +35,22 @@ class MiniAPI(APIGroup):
         base_url="https://api.example.test/mini/2025-01",
         envelope="tracking",
         default_rate_limit=10.0,
+        released="2025-01-09",
+        supported_until="2028-01-13",
         rate_limits={
             "GET /things": 6.0,
         },
     )
     CONVERTER = CONVERTER
+
+    @functools.cached_property
+    def with_raw_response(self) -> MiniAPIWithRawResponse:
+        """The same methods, answering an :class:`~aftership_async.APIResponse`.
+
+        It carries the status, headers, request id and rate-limit state of the
+        response; ``.parse()`` gives the typed data the plain method returns.
+        """
+        return MiniAPIWithRawResponse(self)
 
     async def get_things(
         self,
@@ -46,6 +59,7 @@ class MiniAPI(APIGroup):
         limit: int | None = None,
         color: GetThingsColor | str | None = None,
         from_: datetime.datetime | str | None = None,
+        ids: str | list[str] | tuple[str, ...] | None = None,
         options: RequestOptions | None = None,
     ) -> ThingPage:
         """List things.
@@ -59,6 +73,7 @@ class MiniAPI(APIGroup):
             limit: query parameter limit
             color: query parameter color
             from_: query parameter from
+            ids: Comma-separated ids.
 
         Returns:
             The response's ``data`` as a :class:`ThingPage` (HTTP 200).
@@ -71,6 +86,7 @@ class MiniAPI(APIGroup):
                 "limit": limit,
                 "color": color,
                 "from": from_,
+                "ids": ids,
             },
             response_type=ThingPage,
             options=options,
@@ -82,6 +98,7 @@ class MiniAPI(APIGroup):
         limit: int | None = None,
         color: GetThingsColor | str | None = None,
         from_: datetime.datetime | str | None = None,
+        ids: str | list[str] | tuple[str, ...] | None = None,
         options: RequestOptions | None = None,
     ) -> AsyncIterator[Thing]:
         """Every item of :meth:`get_things`, fetching pages as the loop needs them.
@@ -97,7 +114,57 @@ class MiniAPI(APIGroup):
                 "limit": limit,
                 "color": color,
                 "from_": from_,
+                "ids": ids,
             },
+            options=options,
+        )
+
+    async def get_red_things(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        from_: datetime.datetime | str | None = None,
+        ids: str | list[str] | tuple[str, ...] | None = None,
+        options: RequestOptions | None = None,
+    ) -> ThingPage:
+        """List red things.
+
+        The listed ``GET /things/red``: in 2025-01 it is :meth:`get_things` with ``color='red'`` (``GET /things``).
+
+        Returns:
+            The response's ``data`` as a :class:`ThingPage` (HTTP 200).
+        """
+        return await self.get_things(
+            color="red",
+            cursor=cursor,
+            limit=limit,
+            from_=from_,
+            ids=ids,
+            options=options,
+        )
+
+    async def get_all_things(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        from_: datetime.datetime | str | None = None,
+        ids: str | list[str] | tuple[str, ...] | None = None,
+        options: RequestOptions | None = None,
+    ) -> ThingPage:
+        """Get all things
+
+        The listed ``GET /things/all``: in 2025-01 it is :meth:`get_things` with no ``color`` (``GET /things``).
+
+        Returns:
+            The response's ``data`` as a :class:`ThingPage` (HTTP 200).
+        """
+        return await self.get_things(
+            cursor=cursor,
+            limit=limit,
+            from_=from_,
+            ids=ids,
             options=options,
         )
 
@@ -156,3 +223,14 @@ class MiniAPI(APIGroup):
             response_type=Thing,
             options=options,
         )
+
+
+class MiniAPIWithRawResponse:
+    """Every method of :class:`MiniAPI`, answering an :class:`~aftership_async.APIResponse`."""
+
+    def __init__(self, api: MiniAPI) -> None:
+        self.get_things = raw_response(api.get_things)
+        self.get_red_things = raw_response(api.get_red_things)
+        self.get_all_things = raw_response(api.get_all_things)
+        self.create_thing = raw_response(api.create_thing)
+        self.update_thing_by_id = raw_response(api.update_thing_by_id)

@@ -14,7 +14,8 @@ from typing import Any
 
 import attrs
 
-from aftership_async._types import UNSET, Unset
+from aftership_async._converter import skip_on_decode
+from aftership_async._types import UNSET, Model, Unset
 
 from .enums import (
     Color,
@@ -27,24 +28,40 @@ __all__ = [
     "CreateThingRequest",
 ]
 
+# An enum field takes its enum's member or the plain string (``unit="kg"``), as the
+# methods' parameters do, and holds the member. The decoder builds enum members itself
+# and skips these; models with them do not convert on assignment (on_setattr=NO_OP).
+
+
+def _Color_or_unset(value: Color | str | Unset) -> Color | Unset:
+    return value if isinstance(value, Unset) else Color(value)
+
+
+skip_on_decode(
+    _Color_or_unset,
+)
+
 
 @attrs.define(kw_only=True)
-class Meta:
+class Meta(Model):
     """Envelope meta."""
 
     code: int
     message: str | Unset = UNSET
 
 
-@attrs.define(kw_only=True)
-class Thing:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Thing(Model):
     """A thing."""
 
     id: str
     """The id."""
 
     created_at: datetime.datetime
-    color: Color | Unset = UNSET
+    color: Color | Unset = attrs.field(
+        default=UNSET,
+        converter=_Color_or_unset,
+    )
     size: float | Unset | None = UNSET
     tags: list[str] | Unset = UNSET
     extra: dict[str, Any] | Unset = UNSET
@@ -52,22 +69,30 @@ class Thing:
     async_: bool | Unset = attrs.field(default=UNSET, metadata={"json": "async"})
     parent: Thing | Unset | None = UNSET
     day: datetime.date | Unset = UNSET
+    seen: datetime.datetime | datetime.date | Unset | None = UNSET
+    secret: str | Unset = attrs.field(
+        default=UNSET,
+        repr=False,
+    )
 
 
 @attrs.define(kw_only=True)
-class ThingPage:
+class ThingPage(Model):
     """A page."""
 
     things: list[Thing]
     next_cursor: str | Unset | None = UNSET
 
 
-@attrs.define(kw_only=True)
-class CreateThingRequest:
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CreateThingRequest(Model):
     """Body for create."""
 
     name: str
     note: str | Unset | None = UNSET
     """Clear with null."""
 
-    color: Color | Unset = UNSET
+    color: Color | Unset = attrs.field(
+        default=UNSET,
+        converter=_Color_or_unset,
+    )

@@ -1,0 +1,97 @@
+"""AfterShip's own 2026-07 Tracking examples decode and re-encode with nothing dropped.
+
+``test_operations`` checks that every value a model keeps is right; this checks the
+other direction: every key of AfterShip's example payloads has a home in the models,
+so a user who stores ``to JSON`` of what they got loses nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import aftership_async
+from aftership_async_generated import CONVERTER
+
+from .specdata import body_schema_name, data_schema_name, example_index, find_operation, operations
+
+
+def assert_same(encoded: Any, original: Any, where: str = "data") -> None:
+    """Equal JSON, keys both ways; date-times compared as instants, numbers as numbers."""
+    if isinstance(original, dict):
+        assert isinstance(encoded, dict), where
+        assert sorted(encoded) == sorted(original), (
+            f"{where}: dropped {sorted(set(original) - set(encoded))}, "
+            f"invented {sorted(set(encoded) - set(original))}"
+        )
+        for key, value in original.items():
+            assert_same(encoded[key], value, f"{where}.{key}")
+    elif isinstance(original, list):
+        assert isinstance(encoded, list) and len(encoded) == len(original), where
+        for i, (a, b) in enumerate(zip(encoded, original, strict=True)):
+            assert_same(a, b, f"{where}[{i}]")
+    elif isinstance(original, str):
+        assert isinstance(encoded, str), where  # an enum member is a str too
+        if encoded != original:
+            assert dt.datetime.fromisoformat(encoded) == dt.datetime.fromisoformat(original), where
+    elif isinstance(original, bool) or original is None:
+        assert encoded is original, where
+    else:
+        assert isinstance(encoded, (int, float)) and not isinstance(encoded, bool), where
+        assert encoded == original, where
+
+
+def _payloads() -> list[tuple[str, str, Any]]:
+    """(id, model name, JSON) for every Tracking example request and response body."""
+    out = []
+    for (api, method, path), ex in sorted(example_index().items()):
+        if api != "tracking":
+            continue
+        op = next(o for m, p, o in operations(api) if (m, p) == (method, path))
+        name = body_schema_name(op)
+        if name and ex.get("request_example") is not None:
+            out.append((f"{method} {path} request", name, ex["request_example"]))
+        for status, body in ex["responses"].items():
+            if status.startswith("2"):
+                out.append((f"{method} {path} {status}", data_schema_name(api, op), body["data"]))
+        named = ex.get("named_examples") or {}
+        for label, body in named.get("request", {}).items():
+            assert name is not None
+            out.append((f"{method} {path} request {label}", name, body))
+        for status, bodies in named.items():
+            if status.startswith("2"):
+                for label, body in bodies.items():
+                    out.append(
+                        (f"{method} {path} {label}", data_schema_name(api, op), body["data"])
+                    )
+    return out
+
+
+PAYLOADS = _payloads()
+
+
+def test_every_tracking_example_is_checked() -> None:
+    assert len(PAYLOADS) >= 10
+    assert find_operation("tracking", "get_tracking_by_id")
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"), [p[1:] for p in PAYLOADS], ids=[p[0] for p in PAYLOADS]
+)
+def test_example_round_trips_with_nothing_dropped(name: str, payload: Any) -> None:
+    model = CONVERTER.structure(payload, getattr(aftership_async, name))
+    assert aftership_async.malformed_fields(model) == {}
+    assert_same(CONVERTER.unstructure(model), payload)
+
+
+def test_the_fields_the_2025_01_models_dropped_are_kept() -> None:
+    (_, _, ex) = next(p for p in PAYLOADS if p[0] == "GET /trackings/{id} 200")
+    tracking = CONVERTER.structure(ex, aftership_async.Tracking)
+    assert tracking.shipment_dimensions.length == 30  # type: ignore[union-attr]
+    assert tracking.customers[0].id == "cust_12345"  # type: ignore[index]
+    assert tracking.checkpoints[0].hash  # type: ignore[index]
+    assert tracking.proof_of_delivery[0].url == "https://example.com/pod-image.jpg"  # type: ignore[index]
+    assert tracking.order_promised_delivery_date.promised_delivery_date == "2026-01-01"  # type: ignore[union-attr]
+    assert tracking.multi_piece_info.pieces[1].type == "child"  # type: ignore[union-attr,index]

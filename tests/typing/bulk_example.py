@@ -1,0 +1,18 @@
+"""The README's bulk example, as a complete program (type-checked, not run)."""
+
+import asyncio
+
+from aftership_async import AfterShip, TrackingInput
+
+
+async def main(numbers: list[TrackingInput]) -> None:
+    async with AfterShip(api_key="...") as client:
+        async for result in client.bulk.get_or_create(numbers, concurrency=32):
+            if result.ok:
+                assert result.value is not None
+                print(result.index, result.value.tag, "created" if result.created else "found")
+            else:
+                print(result.index, type(result.error).__name__, result.error)
+
+
+asyncio.run(main(["1Z999AA10123456784", "123456789012"]))

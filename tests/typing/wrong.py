@@ -1,0 +1,15 @@
+"""Mistakes ``mypy --strict`` must catch in user code (the typing test expects each error)."""
+
+from aftership_async import ShippingWeight, Tracking
+
+
+def no_narrowing(t: Tracking) -> bool:
+    return t.tag.is_known  # E: Unset has no attribute is_known
+
+
+def wrong_type() -> ShippingWeight:
+    return ShippingWeight(unit=3, value=1.5)  # E: an int is not a unit
+
+
+def from_dict_is_typed() -> str:
+    return Tracking.from_dict({}).no_such_field  # E: no such attribute

@@ -16,7 +16,16 @@ from aftership_async_generated.returns import *  # noqa: F403
 from aftership_async_generated.shipping import *  # noqa: F403
 from aftership_async_generated.tracking import *  # noqa: F403
 
-from ._bulk import Bulk, BulkResult, BulkRun, BulkStats, TrackingInput, TrackingRef
+from ._bulk import (
+    Bulk,
+    BulkFailure,
+    BulkResult,
+    BulkRun,
+    BulkStats,
+    BulkSuccess,
+    TrackingInput,
+    TrackingRef,
+)
 from ._client import API_VERSIONS, AfterShip
 from ._errors import (
     AfterShipError,
@@ -74,7 +83,9 @@ __all__ = [
     "AfterShipVersionWarning",
     "NO_RETRY",
     "Bulk",
+    "BulkFailure",
     "BulkResult",
+    "BulkSuccess",
     "BulkRun",
     "BulkStats",
     "Limiter",

@@ -27,7 +27,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 
@@ -54,7 +54,15 @@ from ._errors import (
 from ._policies import bulk_traffic
 from ._types import UNSET
 
-__all__ = ["Bulk", "BulkResult", "BulkRun", "BulkStats", "TrackingRef"]
+__all__ = [
+    "Bulk",
+    "BulkFailure",
+    "BulkResult",
+    "BulkRun",
+    "BulkStats",
+    "BulkSuccess",
+    "TrackingRef",
+]
 
 I = TypeVar("I")  # noqa: E741 - the conventional name for an input type
 R = TypeVar("R")
@@ -76,20 +84,54 @@ TrackingInput = str | TrackingRef | CreateTrackingRequest
 
 
 @attrs.frozen
-class BulkResult(Generic[I, R]):
-    """The outcome for one input: ``value`` or ``error``, never both."""
+class BulkSuccess(Generic[I, R]):
+    """An input that got its answer: ``value`` (``ok`` is ``Literal[True]``)."""
 
     index: int
     """Position of the input in the stream (0-based)."""
     input: I
-    value: R | None = None
-    error: Exception | None = None
+    value: R
     created: bool = False
     """For get-or-create and create: True when this call created the tracking."""
 
     @property
-    def ok(self) -> bool:
-        return self.error is None
+    def ok(self) -> Literal[True]:
+        return True
+
+    @property
+    def error(self) -> None:
+        return None
+
+
+@attrs.frozen
+class BulkFailure(Generic[I, R]):
+    """An input that failed: ``error`` says why (``ok`` is ``Literal[False]``)."""
+
+    index: int
+    """Position of the input in the stream (0-based)."""
+    input: I
+    error: Exception
+
+    @property
+    def ok(self) -> Literal[False]:
+        return False
+
+    @property
+    def value(self) -> None:
+        return None
+
+    @property
+    def created(self) -> Literal[False]:
+        return False
+
+
+BulkResult: TypeAlias = BulkSuccess[I, R] | BulkFailure[I, R]
+"""The outcome for one input: ``value`` or ``error``, never both.
+
+``if result.ok:`` narrows it to :class:`BulkSuccess` (``result.value`` is the
+typed value), ``else`` to :class:`BulkFailure` (``result.error`` is the exception),
+under ``mypy --strict`` too.
+"""
 
 
 @attrs.define
@@ -244,7 +286,7 @@ async def _guarded(
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # one bad unit must not end the run
-        return [BulkResult(index=i, input=item, error=exc) for i, item in unit]
+        return [BulkFailure(index=i, input=item, error=exc) for i, item in unit]
     return results
 
 
@@ -459,7 +501,7 @@ class Bulk:
             try:
                 good.append((index, item, _ref(item)))
             except InvalidRequestError as exc:
-                bad.append(BulkResult(index=index, input=item, error=exc))
+                bad.append(BulkFailure(index=index, input=item, error=exc))
         return good, bad
 
     async def _lookup_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
@@ -472,9 +514,9 @@ class Bulk:
                 if outcome is None:
                     outcome = _not_found(ref)
                 results.append(
-                    BulkResult(index=index, input=item, error=outcome)
+                    BulkFailure(index=index, input=item, error=outcome)
                     if isinstance(outcome, Exception)
-                    else BulkResult(index=index, input=item, value=outcome)
+                    else BulkSuccess(index=index, input=item, value=outcome)
                 )
         return results
 
@@ -491,9 +533,9 @@ class Bulk:
             elif isinstance(outcome, Exception):
                 # Not known to be missing: creating it could only meet 4003 and
                 # the same failing lookup.
-                results.append(BulkResult(index=index, input=item, error=outcome))
+                results.append(BulkFailure(index=index, input=item, error=outcome))
             else:
-                results.append(BulkResult(index=index, input=item, value=outcome))
+                results.append(BulkSuccess(index=index, input=item, value=outcome))
         created = await asyncio.gather(
             *(self._create_one(i, item, ref) for i, item, ref in missing)
         )
@@ -523,11 +565,11 @@ class Bulk:
             if existing is None:
                 existing = _not_found(ref)
             if isinstance(existing, Exception):
-                return BulkResult(index=index, input=item, error=existing)
-            return BulkResult(index=index, input=item, value=existing)
+                return BulkFailure(index=index, input=item, error=existing)
+            return BulkSuccess(index=index, input=item, value=existing)
         except Exception as exc:
-            return BulkResult(index=index, input=item, error=exc)
-        return BulkResult(index=index, input=item, value=tracking, created=True)
+            return BulkFailure(index=index, input=item, error=exc)
+        return BulkSuccess(index=index, input=item, value=tracking, created=True)
 
     async def _create_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
         good, results = self._refs(unit)
@@ -538,7 +580,7 @@ class Bulk:
     async def _get_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
         ((index, tracking_id),) = unit
         tracking = await self._tracking.get_tracking_by_id(tracking_id)
-        return [BulkResult(index=index, input=tracking_id, value=tracking)]
+        return [BulkSuccess(index=index, input=tracking_id, value=tracking)]
 
     async def _detect_unit(self, unit: Unit) -> list[BulkResult[Any, DetectCourierResponseData]]:
         ((index, number),) = unit
@@ -546,4 +588,4 @@ class Bulk:
         data = await self._tracking.detect_courier(
             DetectCourierRequest(tracking_number=ref.tracking_number)
         )
-        return [BulkResult(index=index, input=number, value=data)]
+        return [BulkSuccess(index=index, input=number, value=data)]

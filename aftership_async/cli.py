@@ -36,7 +36,7 @@ from typing import IO, Any, TextIO
 
 import attrs
 
-from ._bulk import BulkResult, TrackingRef
+from ._bulk import BulkFailure, BulkResult, TrackingRef
 from ._client import API_DESCRIPTIONS, API_KEY_ENV, AfterShip
 from ._errors import AfterShipError, APIError, AuthenticationError, InvalidRequestError
 from ._policies import RateLimitSetting
@@ -905,7 +905,7 @@ class Track:
                     continue
                 if row.problem is not None:
                     error = InvalidRequestError(f"line {row.line}: {row.problem}")
-                    self._record(output, row.line, BulkResult(-1, row.ref, error=error))
+                    self._record(output, row.line, BulkFailure(-1, row.ref, error))
                     continue
                 lines[index] = row.line
                 index += 1

@@ -1,4 +1,8 @@
-"""The README's bulk example, as a complete program (type-checked, not run)."""
+"""The README's bulk example, as a complete program (type-checked, not run).
+
+``if result.ok:`` narrows a ``BulkResult`` to ``BulkSuccess``: ``result.value`` is a
+``Tracking`` there, with no ``assert`` or cast.
+"""
 
 import asyncio
 
@@ -9,7 +13,6 @@ async def main(numbers: list[TrackingInput]) -> None:
     async with AfterShip(api_key="...") as client:
         async for result in client.bulk.get_or_create(numbers, concurrency=32):
             if result.ok:
-                assert result.value is not None
                 print(result.index, result.value.tag, "created" if result.created else "found")
             else:
                 print(result.index, type(result.error).__name__, result.error)

@@ -1,6 +1,6 @@
 """Mistakes ``mypy --strict`` must catch in user code (the typing test expects each error)."""
 
-from aftership_async import ShippingWeight, Tracking
+from aftership_async import BulkResult, ShippingWeight, Tracking, TrackingInput
 
 
 def no_narrowing(t: Tracking) -> bool:
@@ -13,3 +13,7 @@ def wrong_type() -> ShippingWeight:
 
 def from_dict_is_typed() -> str:
     return Tracking.from_dict({}).no_such_field  # E: no such attribute
+
+
+def bulk_without_narrowing(result: BulkResult[TrackingInput, Tracking]) -> object:
+    return result.value.tag  # E: a failed result has no value

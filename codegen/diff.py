@@ -26,7 +26,9 @@ Breaking (exit code 1):
 - a parameter removed; a path parameter added or removed (they are
   positional); a parameter added as required; a parameter becoming required;
 - a type changed anywhere (parameter, request body, response, field,
-  iterator item): annotations are compared after following class renames;
+  iterator item): annotations are compared after following class renames; a
+  parameter or request-only field that only widens (``str`` -> ``str | list[str]``)
+  and a response-only field that only narrows are not breaking;
 - a request body added to or removed from a method;
 - a model field removed (request models: callers pass it; response models:
   callers read it);
@@ -58,6 +60,7 @@ errors, unreadable or invalid specs, or two specs of different APIs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -349,11 +352,26 @@ def _annotation(t: TypeRef, renames: Mapping[str, str]) -> str:
     return _renamed(t, renames).annotation
 
 
+def _members(annotation: str) -> frozenset[str]:
+    """The members of a top-level union annotation (``a | list[b | c]`` -> a, list[b | c])."""
+    members, depth, start = [], 0, 0
+    for i, ch in enumerate(annotation):
+        depth += ch == "["
+        depth -= ch == "]"
+        if depth == 0 and annotation.startswith(" | ", i):
+            members.append(annotation[start:i])
+            start = i + 3
+    members.append(annotation[start:])
+    return frozenset(m.strip() for m in members)
+
+
+def _widened(before: str, after: str) -> bool:
+    """Whether ``after`` accepts everything ``before`` did (an input may widen safely)."""
+    return _members(before) <= _members(after)
+
+
 def _param_annotation(p: Param, renames: Mapping[str, str]) -> str:
-    text = _annotation(p.type, renames)
-    if p.type.kind in ("enum", "datetime", "date"):
-        text += " | str"
-    return text
+    return dataclasses.replace(p, type=_renamed(p.type, renames)).annotation
 
 
 # -- the comparison ----------------------------------------------------------
@@ -518,7 +536,7 @@ class _Differ:
             before, after = _param_annotation(o, self.renames), n.annotation
             if before != after:
                 text = f"path parameter {n.py_name} type {o.annotation} -> {after}"
-                report(f"path {index}", text, True)
+                report(f"path {index}", text, not _widened(before, after))
 
     def query_params(
         self,
@@ -537,9 +555,10 @@ class _Differ:
             report(f"query {name}", text, p.required)
         for name in sorted(set(before) & set(after)):
             o, n = before[name], after[name]
-            if _param_annotation(o, self.renames) != n.annotation:
+            before_type = _param_annotation(o, self.renames)
+            if before_type != n.annotation:
                 text = f"parameter {name} type {o.annotation} -> {n.annotation}"
-                report(f"query {name}", text, True)
+                report(f"query {name}", text, not _widened(before_type, n.annotation))
             if o.required and not n.required:
                 report(f"query {name}", f"parameter {name} no longer required", False)
             elif n.required and not o.required:
@@ -586,7 +605,13 @@ class _Differ:
             if o.py_name != n.py_name:
                 report(n, f"renamed in Python from {o.py_name}", True)
             if not self.same_type(o.type, n.type):
-                report(n, f"type {o.type.annotation} -> {n.type.annotation}", True)
+                # Inputs may widen and outputs narrow; anything else breaks someone.
+                old_type = _annotation(o.type, self.renames)
+                safe = (request or response) and (
+                    (not response or _widened(n.type.annotation, old_type))
+                    and (not request or _widened(old_type, n.type.annotation))
+                )
+                report(n, f"type {o.type.annotation} -> {n.type.annotation}", not safe)
             if o.required and not n.required:
                 report(n, "no longer required" + (" (responses may omit it)" * response), response)
             elif n.required and not o.required:

@@ -203,6 +203,26 @@ def test_parameter_changes(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_a_parameter_that_only_widens_is_not_breaking(tmp_path: Path) -> None:
+    def change(doc: Doc) -> None:
+        for param in _op(doc, "/things")["parameters"]:
+            if param["name"] == "cursor":
+                param["x-comma-list"] = True  # str -> str | list[str] | tuple[str, ...]
+
+    result = _diff(tmp_path, change)
+    assert _lines(result) == {
+        _fine(
+            "operation get_things: parameter cursor type str -> str | list[str] | tuple[str, ...]"
+        )
+    }
+    assert result.exit_code == 0
+    # The other way round, callers passing lists break.
+    old = copy.deepcopy(_base())
+    change(old)
+    back = diff_specs(_write(tmp_path, "wide", old), _write(tmp_path, "narrow", _base()))
+    assert back.exit_code == 1
+
+
 def test_parameter_no_longer_required_is_not_breaking(tmp_path: Path) -> None:
     def base_with_required(doc: Doc) -> None:
         _op(doc, "/things")["parameters"][1]["required"] = True

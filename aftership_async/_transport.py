@@ -80,6 +80,9 @@ class ApiDescription:
     default_rate_limit: float
     #: Requests per second by endpoint key (``"GET /trackings/{id}"``).
     rate_limits: Mapping[str, float] = attrs.field(factory=dict)
+    #: ``"endpoint"``: one rate budget per endpoint (Tracking); ``"api"``: one for the whole
+    #: API, whatever the endpoint (Shipping's 10 requests/second per organisation).
+    rate_limit_scope: str = "endpoint"
     #: The pinned version's support window, ISO dates from the spec (None: not announced).
     released: str | None = None
     supported_until: str | None = None
@@ -87,6 +90,10 @@ class ApiDescription:
     def rate_limit(self, endpoint: str) -> float:
         """The documented requests/second for an endpoint key."""
         return self.rate_limits.get(endpoint, self.default_rate_limit)
+
+    def limiter_key(self, endpoint: str) -> str:
+        """The budget an endpoint draws from: ``"tracking GET /trackings"``, ``"shipping *"``."""
+        return f"{self.name} {endpoint if self.rate_limit_scope == 'endpoint' else '*'}"
 
 
 @attrs.frozen
@@ -662,4 +669,4 @@ def _encode_body(json_body: Any, endpoint: str) -> bytes:
 
 
 def _limiter_key(request: PreparedRequest) -> str:
-    return f"{request.api.name} {request.endpoint}"
+    return request.api.limiter_key(request.endpoint)

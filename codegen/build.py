@@ -367,6 +367,9 @@ class _Builder:
                         seen_ids.add(op_id)
                     operations.append(op)
         support = meta.get("support") or {}
+        scope = meta.get("rate-limit-scope", "endpoint")
+        if scope not in ("endpoint", "api"):
+            raise self.fail("x-aftership", "rate-limit-scope must be 'endpoint' or 'api'")
         return Api(
             name=str(meta["api"]),
             title=clean_text(self.doc["info"]["title"]),
@@ -374,6 +377,7 @@ class _Builder:
             base_url=self.doc["servers"][0]["url"].rstrip("/"),
             envelope=str(meta["envelope"]),
             default_rate_limit=float(meta.get("default-rate-limit", 10)),
+            rate_limit_scope=scope,
             released=_iso_date(support.get("released")),
             supported_until=_iso_date(support.get("until")),
             spec_file=self.spec_file,

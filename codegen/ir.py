@@ -255,6 +255,8 @@ class Api:
     base_url: str
     envelope: str
     default_rate_limit: float
+    #: ``"endpoint"``: each endpoint has its own rate budget; ``"api"``: one for the whole API.
+    rate_limit_scope: str
     #: The support window of the pinned version (ISO dates; None where AfterShip gives none).
     released: str | None
     supported_until: str | None

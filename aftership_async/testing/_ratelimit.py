@@ -1,10 +1,12 @@
-"""Per-endpoint, per-key, fixed one-second windows: AfterShip's rate limiting.
+"""Per-key, fixed one-second windows: AfterShip's rate limiting.
 
 The Tracking API (2024-07 and later) limits each endpoint separately
 (``GET /trackings/{id}`` 5/s, ``POST /trackings`` 20/s, ...); Shipping and
-Returns document a flat 10/s. Every answer carries ``X-RateLimit-Limit``,
-``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (unix seconds at which
-the window ends), so a client can pace itself from the headers alone.
+Returns document a flat 10/s for the whole API (``rate-limit-scope: api`` in
+their specs), so every endpoint of theirs counts against one window. Every
+answer carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+``X-RateLimit-Reset`` (unix seconds at which the window ends), so a client can
+pace itself from the headers alone.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class RateLimiter:
     def _state(self, key: str, op: Operation, now: float) -> tuple[tuple[str, str, str], int, int]:
         _, seconds = self._shape(op)
         window = int(now // seconds) * seconds
-        slot = (key, op.api, op.endpoint)
+        slot = (key, op.api, op.budget or op.endpoint)
         start, count = self._windows.get(slot, (window, 0))
         if start != window:
             count = 0

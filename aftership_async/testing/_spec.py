@@ -48,6 +48,8 @@ class Operation:
     status: int
     rate_limit: float
     regex: re.Pattern[str] = attrs.field(eq=False, repr=False)
+    #: What the rate limit counts against: the endpoint key, or ``"*"`` for a whole-API budget.
+    budget: str = ""
     literal_segments: int = 0
 
     @property
@@ -171,6 +173,7 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
                     data_schema=envelope["schema"]["properties"]["data"],
                     status=int(status),
                     rate_limit=float(op.get("x-rate-limit", default_limit)),
+                    budget="*" if info.get("rate-limit-scope") == "api" else "",
                     regex=regex,
                     literal_segments=literals,
                 )

@@ -50,6 +50,7 @@ class ReturnsAPI(APIGroup):
         base_url="https://api.aftership.com/returns/2026-07",
         envelope="returns",
         default_rate_limit=10.0,
+        rate_limit_scope="api",
         released="2026-07-09",
         supported_until="2029-07-12",
         rate_limits={

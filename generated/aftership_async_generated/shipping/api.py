@@ -66,6 +66,7 @@ class ShippingAPI(APIGroup):
         base_url="https://api.aftership.com/postmen/v3",
         envelope="shipping",
         default_rate_limit=10.0,
+        rate_limit_scope="api",
         released=None,
         supported_until=None,
         rate_limits={

@@ -48,6 +48,7 @@ class TrackingAPI(APIGroup):
         base_url="https://api.aftership.com/tracking/2026-07",
         envelope="tracking",
         default_rate_limit=10.0,
+        rate_limit_scope="endpoint",
         released="2026-07-09",
         supported_until="2029-07-12",
         rate_limits={

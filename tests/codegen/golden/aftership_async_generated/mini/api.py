@@ -35,6 +35,7 @@ class MiniAPI(APIGroup):
         base_url="https://api.example.test/mini/2025-01",
         envelope="tracking",
         default_rate_limit=10.0,
+        rate_limit_scope="endpoint",
         released="2025-01-09",
         supported_until="2028-01-13",
         rate_limits={

@@ -1,0 +1,60 @@
+"""Shipping and Returns have one rate budget for the whole API; Tracking one per endpoint.
+
+AfterShip counts Shipping's 10 requests/second per organisation across every endpoint
+(../shared/reference/shared-rate-limit.md). The spec says so (``rate-limit-scope``), and
+both the client's limiter and the fake server count that way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aftership_async import NO_RETRY, AfterShip, RateLimitError
+from aftership_async.testing import FakeAfterShip
+from aftership_async_generated.returns.api import ReturnsAPI
+from aftership_async_generated.shipping.api import ShippingAPI
+from aftership_async_generated.tracking.api import TrackingAPI
+
+
+def test_the_budget_an_endpoint_draws_from() -> None:
+    assert ShippingAPI.API.limiter_key("GET /labels") == "shipping *"
+    assert ShippingAPI.API.limiter_key("POST /rates") == "shipping *"
+    assert ReturnsAPI.API.limiter_key("GET /returns") == "returns *"
+    assert TrackingAPI.API.limiter_key("GET /trackings") == "tracking GET /trackings"
+    assert TrackingAPI.API.limiter_key("POST /trackings") == "tracking POST /trackings"
+
+
+async def _start_of_a_second() -> None:
+    await asyncio.sleep(1.02 - time.time() % 1)
+
+
+async def test_the_fake_counts_shipping_across_endpoints() -> None:
+    async with (
+        FakeAfterShip(rate_limits="documented") as fake,
+        AfterShip(api_key="k", base_url=fake.url, rate_limit=None, retry=NO_RETRY) as client,
+    ):
+        calls = [client.shipping.get_labels, client.shipping.get_rates] * 6  # 12 in one window
+        await _start_of_a_second()
+        outcomes = await asyncio.gather(*(call() for call in calls), return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, RateLimitError)]
+    assert len(refused) == 2, outcomes  # 10 per second for the whole API, not 10 per endpoint
+    assert all(not isinstance(o, Exception) or isinstance(o, RateLimitError) for o in outcomes)
+
+
+async def test_the_client_paces_shipping_as_one_budget() -> None:
+    async with (
+        FakeAfterShip(rate_limits="documented") as fake,
+        AfterShip(
+            api_key="k", base_url=fake.url, rate_limit="documented", retry=NO_RETRY
+        ) as client,
+    ):
+        calls = [client.shipping.get_labels, client.shipping.get_rates, client.shipping.get_pickups]
+        await _start_of_a_second()
+        started = time.monotonic()
+        # NO_RETRY: a single 429 would fail the gather; per-endpoint pacing (10/s each) would
+        # send all 15 in the first second and get 5 refused.
+        await asyncio.gather(*(calls[i % 3]() for i in range(15)))
+        elapsed = time.monotonic() - started
+    assert fake.stats.rate_limited == 0
+    assert elapsed > 0.5  # the last 5 waited for the next window

@@ -57,25 +57,7 @@ class APIGroup:
         if options is not None and not isinstance(options, RequestOptions):
             raise InvalidRequestError("options must be a RequestOptions")
         context = f"{method} {path} ({self.API.name})"
-        if RAW_RESPONSE.get():  # called through ``with_raw_response``
-            data, response = await self._transport.exchange(
-                self.API,
-                method,
-                path,
-                path_params=path_params,
-                query=query,
-                json_body=json_body,
-                options=options,
-            )
-            converter = self.CONVERTER
-            raw: Any = APIResponse(
-                status_code=response.status,
-                headers=response.headers,
-                content=response.body,
-                parse=lambda: structure_response(converter, data, response_type, context=context),
-            )
-            return cast(T, raw)
-        data = await self._transport.request(
+        data, response = await self._transport.request(
             self.API,
             method,
             path,
@@ -84,6 +66,15 @@ class APIGroup:
             json_body=json_body,
             options=options,
         )
+        if RAW_RESPONSE.get():  # called through ``with_raw_response``
+            converter = self.CONVERTER
+            raw: Any = APIResponse(
+                status_code=response.status,
+                headers=response.headers,
+                content=response.body,
+                parse=lambda: structure_response(converter, data, response_type, context=context),
+            )
+            return cast(T, raw)
         return structure_response(self.CONVERTER, data, response_type, context=context)
 
 

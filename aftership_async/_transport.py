@@ -455,36 +455,14 @@ class Transport:
         query: Mapping[str, object] | None = None,
         json_body: Any = None,
         options: RequestOptions | None = None,
-    ) -> Any:
-        """Send one API call and return the envelope's ``data``, or raise.
+    ) -> tuple[Any, RawResponse]:
+        """Send one API call; return the envelope's ``data`` and the response, or raise.
 
         Failed attempts are retried per the retry policy (client default, or
         ``options.retry``); each attempt is prepared afresh so a signature's
-        date stays current.
+        date stays current. The response (status, headers, body) is what
+        ``with_raw_response`` shows.
         """
-        data, _ = await self.exchange(
-            api,
-            method,
-            path,
-            path_params=path_params,
-            query=query,
-            json_body=json_body,
-            options=options,
-        )
-        return data
-
-    async def exchange(
-        self,
-        api: ApiDescription,
-        method: str,
-        path: str,
-        *,
-        path_params: Mapping[str, object] | None = None,
-        query: Mapping[str, object] | None = None,
-        json_body: Any = None,
-        options: RequestOptions | None = None,
-    ) -> tuple[Any, RawResponse]:
-        """:meth:`request`, also returning the successful response (status, headers, body)."""
         policy = options.retry if options is not None and options.retry else self.retry
         started = time.monotonic()
         deadline = started + policy.deadline

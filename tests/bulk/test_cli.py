@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -54,17 +57,24 @@ def _summary(err: str) -> dict[str, str]:
     return {line[:30].strip(): line[30:].strip() for line in rows if line.strip()}
 
 
-def test_make_demo_setting_loses_nothing_and_sees_no_429s(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # The bundled 1,000 rows at the demo's defaults: 50 ms latency, 200 req/s on both sides.
-    monkeypatch.delenv("AFTERSHIP_API_KEY", raising=False)
+def test_make_demo_setting_loses_nothing_and_sees_no_429s(tmp_path: Path) -> None:
+    # The bundled 1,000 rows at the demo's defaults: 50 ms latency, 200 req/s on both sides,
+    # run as `make demo` runs it: the console script in a fresh process. (In this test
+    # process, with the heap of a thousand tests before it, one garbage collection can stall
+    # the shared event loop for more than the limiter's 100 ms margin, and a request then
+    # lands in the server's next window: a 429, retried, that the demo never sees.)
     out = tmp_path / "demo.jsonl"
-    assert main(["track", str(sample_path()), "--output", str(out), "--fake", "--quiet"]) == 0
+    script = str(Path(sys.executable).parent / "aftership-async")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSHIP_")}
+    run = subprocess.run(
+        [script, "track", str(sample_path()), "--output", str(out), "--fake", "--quiet"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(r["line"] for r in records) == [row.line for row in read_rows(sample_path())]
     assert sum(r["ok"] for r in records) == 998
-    summary = _summary(capsys.readouterr().err)
+    summary = _summary(run.stderr)
     assert summary["inputs"] == "1000" and summary["failed"] == "2"
     assert summary["429 responses"] == "0"
     assert summary["retries"] == "0"

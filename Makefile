@@ -9,7 +9,7 @@ STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: help install generate check-generated lint test test-services demo bench clean
+.PHONY: help install generate check-generated lint test test-services demo bench bench-tools clean
 
 help:
 	@echo "make demo             bulk tracking lookup against the embedded fake server"
@@ -76,7 +76,20 @@ test: lint check-generated test-services
 demo: $(STAMP_BASE)
 	$(PY) -m aftership_async.demo
 
-bench: $(STAMP_BENCH)
+# bench (f) runs a real redis-server; the CPU table counts instructions with valgrind.
+bench-tools:
+	@command -v valgrind >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "bench-tools: installing valgrind (Debian package)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; \
+		else \
+			echo "bench-tools: valgrind not found and cannot be installed here" \
+				"(needs root and apt-get): the instruction counts will be skipped"; \
+		fi; \
+	}
+
+bench: $(STAMP_BENCH) test-services bench-tools
 	$(PY) -m bench
 
 clean:

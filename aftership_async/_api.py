@@ -56,7 +56,6 @@ class APIGroup:
             json_body = self.CONVERTER.unstructure(body)
         if options is not None and not isinstance(options, RequestOptions):
             raise InvalidRequestError("options must be a RequestOptions")
-        context = f"{method} {path} ({self.API.name})"
         data, response = await self._transport.request(
             self.API,
             method,
@@ -68,6 +67,7 @@ class APIGroup:
         )
         if RAW_RESPONSE.get():  # called through ``with_raw_response``
             converter = self.CONVERTER
+            context = f"{method} {path} ({self.API.name})"
             raw: Any = APIResponse(
                 status_code=response.status,
                 headers=response.headers,
@@ -75,7 +75,11 @@ class APIGroup:
                 parse=lambda: structure_response(converter, data, response_type, context=context),
             )
             return cast(T, raw)
-        return structure_response(self.CONVERTER, data, response_type, context=context)
+        # structure_response inline: the context string is only built for an error.
+        try:
+            return self.CONVERTER.structure(data, response_type)
+        except Exception as exc:  # cattrs, enum and date parsing raise many kinds
+            raise _mismatch(f"{method} {path} ({self.API.name})", response_type, exc) from exc
 
 
 def structure_response(
@@ -90,10 +94,14 @@ def structure_response(
     try:
         return converter.structure(data, response_type)
     except Exception as exc:  # cattrs, enum and date parsing raise many kinds
-        raise InvalidResponseError(
-            f"{context}: the response data does not match "
-            f"{getattr(response_type, '__name__', response_type)}: {_reason(exc)}"
-        ) from exc
+        raise _mismatch(context, response_type, exc) from exc
+
+
+def _mismatch(context: str, response_type: Any, exc: BaseException) -> InvalidResponseError:
+    return InvalidResponseError(
+        f"{context}: the response data does not match "
+        f"{getattr(response_type, '__name__', response_type)}: {_reason(exc)}"
+    )
 
 
 def _reason(exc: BaseException) -> str:

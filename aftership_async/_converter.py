@@ -128,9 +128,10 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
         f"        raise TypeError('expected a JSON object for {cl.__name__}, got ' + _kind(o))",
     ]
     if required:
+        # One test per required field (a list comprehension would cost a call each time).
         checks += [
-            f"    missing = [n for n in {tuple(required)!r} if n not in o]",
-            "    if missing:",
+            "    if " + " or ".join(f"{name!r} not in o" for name in required) + ":",
+            f"        missing = [n for n in {tuple(required)!r} if n not in o]",
             f"        raise ValueError('{cl.__name__} is missing required field(s) '"
             " + ', '.join(map(repr, missing)))",
         ]

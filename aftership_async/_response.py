@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = ["APIResponse", "RateLimitState", "raw_response"]
 
@@ -45,13 +46,18 @@ class RateLimitState:
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimitState:
-        lowered = {k.lower(): v for k, v in headers.items()}
+        return cls._from_lookup(_lookup(headers))
 
+    @classmethod
+    def _from_lookup(cls, header: Callable[[str], str | None]) -> RateLimitState:
         def number(*names: str) -> float | None:
             for name in names:
+                text = header(name)
+                if text is None:
+                    continue
                 try:
-                    value = float(lowered[name])
-                except (KeyError, ValueError):
+                    value = float(text)
+                except ValueError:
                     continue
                 if math.isfinite(value):
                     return value
@@ -64,6 +70,22 @@ class RateLimitState:
             remaining=int(remaining) if remaining is not None else None,
             reset=number("x-ratelimit-reset", "ratelimit-reset"),
         )
+
+
+def _lookup(headers: Mapping[str, str]) -> Callable[[str], str | None]:
+    """A header's value by lower-case name (the last one when a name repeats).
+
+    The transport's headers are a case-insensitive multidict, read as they are;
+    any other mapping is lower-cased once.
+    """
+    if isinstance(headers, (CIMultiDictProxy, CIMultiDict)):
+
+        def get(name: str) -> str | None:
+            values = headers.getall(name, None)
+            return values[-1] if values else None
+
+        return get
+    return {k.lower(): v for k, v in headers.items()}.get
 
 
 class APIResponse(Generic[T]):
@@ -98,11 +120,11 @@ class APIResponse(Generic[T]):
         self.status_code = status_code
         self.headers = headers
         self.content = content
-        lowered = {k.lower(): v for k, v in headers.items()}
+        header = _lookup(headers)
         self.request_id: str | None = next(
-            (lowered[h] for h in _REQUEST_ID_HEADERS if h in lowered), None
+            (value for value in map(header, _REQUEST_ID_HEADERS) if value is not None), None
         )
-        self.rate_limit = RateLimitState.from_headers(headers)
+        self.rate_limit = RateLimitState._from_lookup(header)
         self._parse = parse
         self._parsed: list[T] = []
 

@@ -224,6 +224,10 @@ def render_path(template: str, params: Mapping[str, object]) -> str:
     """Fill ``{name}`` segments, rejecting values that would change the path."""
     path = template
     for name, value in params.items():
+        if value.__class__ is str and value.isalnum() and value.isascii():
+            # Letters and digits only (ids, slugs): nothing to refuse, nothing to quote.
+            path = path.replace("{" + name + "}", value)
+            continue
         if not isinstance(value, str):
             raise InvalidRequestError(
                 f"path parameter {name!r} must be a string, got {type(value).__name__}"
@@ -371,7 +375,7 @@ class Transport:
         if api.name in self._base_urls:
             return self._base_urls[api.name]
         if self._origin is not None:
-            return self._origin + urlsplit(api.base_url).path.rstrip("/")
+            return self._origin + _url_path(api.base_url)
         return api.base_url
 
     async def open(self) -> aiohttp.ClientSession:
@@ -466,6 +470,7 @@ class Transport:
         policy = options.retry if options is not None and options.retry else self.retry
         started = time.monotonic()
         deadline = started + policy.deadline
+        key = api.limiter_key(f"{method} {path}")  # what _limiter_key(prepared) answers
         attempt = 0
         while True:
             attempt += 1
@@ -481,14 +486,14 @@ class Transport:
             try:
                 response = await self.send(prepared)
                 self.versions.check_headers(api, response.headers)
-                self.rate_limiter.observe(_limiter_key(prepared), response.headers)
+                self.rate_limiter.observe(key, response.headers)
                 data = unwrap(
                     ENVELOPES[api.envelope], response.status, response.headers, response.body
                 )
                 return data, response
             except (APIError, APIConnectionError) as exc:
                 if isinstance(exc, APIError):
-                    self.rate_limiter.observe(_limiter_key(prepared), exc.headers)
+                    self.rate_limiter.observe(key, exc.headers)
                 if isinstance(exc, RateLimitError):
                     self.stats.rate_limited += 1
                 delay = self._retry_delay(policy, exc, attempt, method, deadline)
@@ -539,7 +544,9 @@ class Transport:
         leaves as soon as it is permitted: a permit taken before waiting for a
         slot could be spent in the server's next one-second window.
         """
-        async with self._slots:
+        slots = self._slots
+        await slots.acquire()  # ``async with`` without its two extra coroutines
+        try:
             if self.rate_limiter.setting is not None:
                 waited = time.monotonic()
                 await self.rate_limiter.acquire(
@@ -550,10 +557,15 @@ class Transport:
                 self.stats.limiter_wait += time.monotonic() - waited
             self.stats.requests += 1
             return await self._send_once(request)
+        finally:
+            slots.release()
 
     async def _send_once(self, request: PreparedRequest) -> RawResponse:
-        session = await self.open()
-        started = time.perf_counter()
+        session = self._session
+        if session is None or session.closed or self._parent is not None:
+            session = await self.open()
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
         try:
             async with session.request(
                 request.method,
@@ -582,7 +594,7 @@ class Transport:
                 cause_type=type(exc).__name__,
                 cause_message=cause,
             ) from None
-        if logger.isEnabledFor(logging.DEBUG):
+        if debug:
             logger.debug(
                 "%s %s -> %s in %.1f ms",
                 request.method,
@@ -625,6 +637,12 @@ def _too_large(
         status_code=resp.status,
         headers=CIMultiDictProxy(resp.headers.copy()),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _url_path(url: str) -> str:
+    """The path of a base URL, without its trailing slash (parsed once per URL)."""
+    return urlsplit(url).path.rstrip("/")
 
 
 @functools.lru_cache(maxsize=32)

@@ -7,7 +7,12 @@ Scenarios (see ``bench/README.md``):
 * (c) decoding one tracking with 50 checkpoints;
 * (d) a rate-limited run: client and server both at R req/s;
 * (e) peak RSS growth over 100,000 streamed lookups;
-* (f) worker processes on one endpoint: one Redis budget vs per-process limiters.
+* (f) worker processes on one endpoint: one Redis budget vs per-process limiters;
+* (g) refreshing 5,000 trackings at the documented limits: ``bulk.lookup``
+  beside the official SDK driven the way its README shows.
+
+(a) and (b) run against the canned loopback server (``bench._loopback``), the
+rest against the fake (``bench._server``), where behaviour matters.
 
 Writes ``bench/results.json`` and ``bench/results.md``; ``--quick`` is a
 seconds-long smoke run with tiny numbers (its figures mean nothing).
@@ -22,6 +27,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -32,8 +38,10 @@ from typing import Any
 
 from aftership_async import AfterShip
 
-from ._clients import CLIENTS, Sample, measure
+from ._clients import CLIENTS, EXTRA_CLIENTS, Sample, measure
+from ._cpu import instructions, payload, profile_top
 from ._decode import measure_decode
+from ._refresh import scenario as refresh
 from ._report import markdown, targets
 from ._server import BENCH_KEY, running_server
 from ._shared_budget import scenario as shared_budget
@@ -66,47 +74,84 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def _row(sample: Sample, latency_ms: float, ceiling: float | None) -> dict[str, Any]:
-    ideal = sample.concurrency / (latency_ms / 1000.0) if latency_ms > 0 else None
-    return {
-        "client": sample.client,
-        "concurrency": sample.concurrency,
-        "n": sample.n,
-        "throughput_rps": round(sample.throughput, 1),
-        "p50_ms": _round(sample.percentile_ms(50)),
-        "p99_ms": _round(sample.percentile_ms(99)),
-        "cpu_s_per_1000": round(sample.cpu_per_1000, 4),
-        "cpu_us_per_request": round(sample.cpu_per_1000 * 1000.0, 1),
-        "ratio_to_aiohttp": round(sample.throughput / ceiling, 3) if ceiling else None,
-        "ratio_to_ideal": round(sample.throughput / ideal, 3) if ideal else None,
-        "errors": sample.errors,
-        "first_error": sample.first_error,
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: Sequence[float], digits: int) -> list[float]:
+    return [round(min(values), digits), round(max(values), digits)]
+
+
+def _row(
+    samples: Sequence[Sample], bare: Sequence[Sample] | None, latency_ms: float
+) -> dict[str, Any]:
+    """One client at one concurrency over its rounds: medians and their spread.
+
+    Ratios to bare aiohttp are taken within each round (the two ran minutes
+    apart at most, under the same load) and then their median is kept.
+    """
+    first = samples[0]
+    ideal = first.concurrency / (latency_ms / 1000.0) if latency_ms > 0 else None
+    throughput = [s.throughput for s in samples]
+    cpu = [s.cpu_per_1000 * 1000.0 for s in samples]
+    p50 = [v for v in (s.percentile_ms(50) for s in samples) if v is not None]
+    p99 = [v for v in (s.percentile_ms(99) for s in samples) if v is not None]
+    row: dict[str, Any] = {
+        "client": first.client,
+        "concurrency": first.concurrency,
+        "n": first.n,
+        "rounds": len(samples),
+        "throughput_rps": round(_median(throughput), 1),
+        "throughput_range": _spread(throughput, 1),
+        "ratio_to_ideal": round(_median(throughput) / ideal, 3) if ideal else None,
+        "ratio_to_ideal_range": [round(v / ideal, 3) for v in _spread(throughput, 1)]
+        if ideal
+        else None,
+        "p50_ms": round(_median(p50), 2) if p50 else None,
+        "p99_ms": round(_median(p99), 2) if p99 else None,
+        "cpu_us_per_request": round(_median(cpu), 1),
+        "cpu_us_range": _spread(cpu, 1),
+        "errors": sum(s.errors for s in samples),
+        "first_error": next((s.first_error for s in samples if s.first_error), None),
     }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+    if bare:
+        speed = [s.throughput / b.throughput for s, b in zip(samples, bare, strict=True)]
+        cost = [s.cpu / s.n / (b.cpu / b.n) for s, b in zip(samples, bare, strict=True)]
+        row["ratio_to_aiohttp"] = round(_median(speed), 3)
+        row["ratio_to_aiohttp_range"] = _spread(speed, 3)
+        row["cpu_ratio_to_aiohttp"] = round(_median(cost), 3)
+        row["cpu_ratio_to_aiohttp_range"] = _spread(cost, 3)
+    return row
 
 
 def _bulk_get(
-    args: argparse.Namespace, latency_ms: float, concurrencies: Sequence[int], repeats: int = 1
+    args: argparse.Namespace,
+    latency_ms: float,
+    concurrencies: Sequence[int],
+    rounds: int,
+    extra: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Every client at every concurrency; with ``repeats``, rounds interleave the
-    clients and each keeps its run with the least CPU per request (the least
-    disturbed by the rest of the machine)."""
+    """Every client at every concurrency, ``rounds`` times, against the canned server.
+
+    Within a round every client runs once, in an order rotated from round to
+    round, so that a slow minute of the machine lands on all clients alike.
+    """
     rows: list[dict[str, Any]] = []
-    with running_server(trackings=args.n, latency_ms=latency_ms) as server:
+    clients = [*args.clients, *(c for c in extra if c not in args.clients)]
+    with running_server(trackings=args.n, latency_ms=latency_ms, canned=True) as server:
         for concurrency in concurrencies:
-            samples: dict[str, Sample] = {}
-            for _ in range(repeats):
-                for client in args.clients:
-                    print(f"  {client:<12} concurrency {concurrency:<4}", end="", flush=True)
+            samples: dict[str, list[Sample]] = {client: [] for client in clients}
+            for round_ in range(rounds):
+                order = clients[round_ % len(clients) :] + clients[: round_ % len(clients)]
+                for client in order:
+                    print(f"  round {round_ + 1}/{rounds} {client:<12} c={concurrency:<4}", end="",
+                          flush=True)  # fmt: skip
                     sample = measure(client, server.url, server.ids, concurrency)
-                    print(f" {sample.throughput:9.1f} req/s", flush=True)
-                    if client not in samples or sample.cpu < samples[client].cpu:
-                        samples[client] = sample
-            ceiling = samples["aiohttp"].throughput if "aiohttp" in samples else None
-            rows += [_row(sample, latency_ms, ceiling) for sample in samples.values()]
+                    samples[client].append(sample)
+                    print(f" {sample.throughput:9.1f} req/s "
+                          f"{sample.cpu_per_1000 * 1000:7.1f} us CPU/req", flush=True)  # fmt: skip
+            bare = samples.get("aiohttp")
+            rows += [_row(samples[client], bare, latency_ms) for client in clients]
     return rows
 
 
@@ -163,28 +208,40 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", default="50,100,200")
     parser.add_argument("--zero-latency-concurrency", type=int, default=50)
     parser.add_argument("--clients", default=",".join(CLIENTS))
-    parser.add_argument("--repeats", type=int, default=3, help="(b) rounds, least CPU kept")
-    parser.add_argument("--scenarios", default="a,b,c,d,e,f")
+    parser.add_argument("--rounds", type=int, default=5, help="(a) interleaved rounds")
+    parser.add_argument("--zero-rounds", type=int, default=9, help="(b) interleaved rounds")
+    parser.add_argument("--calls", type=int, default=2000, help="(b) calls under callgrind")
+    parser.add_argument("--scenarios", default="a,b,c,d,e,f,g")
     parser.add_argument("--rate", type=float, default=20.0, help="(d) limit, req/s")
     parser.add_argument("--rate-n", type=int, default=300, help="(d) requests")
     parser.add_argument("--memory-n", type=int, default=100_000, help="(e) lookups")
     parser.add_argument("--shared-processes", type=int, default=4, help="(f) processes")
     parser.add_argument("--shared-n", type=int, default=150, help="(f) requests per process")
     parser.add_argument("--shared-rate", type=float, default=20.0, help="(f) limit, req/s")
+    parser.add_argument("--refresh-n", type=int, default=5000, help="(g) numbers, ours")
+    parser.add_argument("--refresh-sample", type=int, default=150, help="(g) numbers, official")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--markdown", type=Path, default=HERE / "results.md")
     parser.add_argument("--quick", action="store_true", help="tiny numbers: a smoke run")
     return parser
 
 
+def _load() -> dict[str, Any]:
+    """The machine's load averages (1, 5, 15 minutes)."""
+    one, five, fifteen = os.getloadavg()
+    return {"1m": round(one, 2), "5m": round(five, 2), "15m": round(fifteen, 2)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.quick:
         args.n, args.concurrency, args.zero_latency_concurrency = 60, "4,8", 4
-        args.rate, args.rate_n, args.memory_n, args.repeats = 50.0, 40, 600, 1
+        args.rate, args.rate_n, args.memory_n = 50.0, 40, 600
+        args.rounds, args.zero_rounds, args.calls = 1, 2, 0
         args.shared_processes, args.shared_n, args.shared_rate = 2, 10, 50.0
+        args.refresh_n, args.refresh_sample = 300, 6
     args.clients = [c for c in args.clients.split(",") if c]
-    unknown = set(args.clients) - set(CLIENTS)
+    unknown = set(args.clients) - set(CLIENTS) - set(EXTRA_CLIENTS)
     if unknown:
         print(f"unknown clients: {sorted(unknown)}; known: {', '.join(CLIENTS)}", file=sys.stderr)
         return 2
@@ -194,26 +251,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": _machine(),
+        "load_before": _load(),
         "params": {
             "n": args.n,
             "latency_ms": args.latency_ms,
             "concurrency": concurrencies,
             "zero_latency_concurrency": args.zero_latency_concurrency,
+            "rounds": args.rounds,
+            "zero_rounds": args.zero_rounds,
+            "calls": args.calls,
             "rate": args.rate,
             "rate_n": args.rate_n,
             "memory_n": args.memory_n,
-            "repeats": args.repeats,
+            "refresh_n": args.refresh_n,
+            "refresh_sample": args.refresh_sample,
             "quick": args.quick,
         },
     }
     if "a" in scenarios:
-        print(f"(a) bulk GET, {args.n} trackings, {args.latency_ms:g} ms latency")
-        results["bulk_get"] = _bulk_get(args, args.latency_ms, concurrencies)
+        print(f"(a) bulk GET, {args.n} trackings, {args.latency_ms:g} ms latency, "
+              f"{args.rounds} rounds")  # fmt: skip
+        results["bulk_get"] = _bulk_get(args, args.latency_ms, concurrencies, args.rounds)
     if "b" in scenarios:
-        print(f"(b) zero latency, {args.n} trackings")
+        print(f"(b) zero latency, {args.n} trackings, {args.zero_rounds} rounds")
         results["zero_latency"] = _bulk_get(
-            args, 0.0, [args.zero_latency_concurrency], repeats=args.repeats
+            args, 0.0, [args.zero_latency_concurrency], args.zero_rounds, extra=EXTRA_CLIENTS
         )
+        results["payload"] = payload(args.n)
+        if args.calls:
+            print(f"(b) instructions per call under callgrind, {args.calls} calls")
+            results["instructions"] = instructions(
+                ["ours", "ours-raw", "aiohttp", "structure", "json.loads"],
+                calls=args.calls,
+                concurrency=args.zero_latency_concurrency,
+            )
+            print("(b) cProfile of ours")
+            results["profile"] = profile_top(
+                "ours", calls=args.n, concurrency=args.zero_latency_concurrency
+            )
     if "c" in scenarios:
         print("(c) decoding a tracking with 50 checkpoints")
         results["decode_us"] = {k: round(v, 1) for k, v in measure_decode().items()}
@@ -229,6 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["shared_budget"] = shared_budget(
             processes=args.shared_processes, requests=args.shared_n, limit=args.shared_rate
         )
+    if "g" in scenarios:
+        print(f"(g) refreshing {args.refresh_n} trackings at the documented limits "
+              f"(official SDK: {args.refresh_sample})")  # fmt: skip
+        results["refresh"] = refresh(numbers=args.refresh_n, official_sample=args.refresh_sample)
+    results["load_after"] = _load()
     results["targets"] = targets(results)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     args.markdown.write_text(markdown(results))

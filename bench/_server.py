@@ -44,13 +44,24 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    *, trackings: int, latency_ms: float = 0.0, rate_limit: float | None = None
+    *,
+    trackings: int,
+    latency_ms: float = 0.0,
+    rate_limit: float | str | None = None,
+    canned: bool = False,
 ) -> Iterator[RunningServer]:
-    """Start the server process, wait for its URL, stop it on exit."""
+    """Start the server process, wait for its URL, stop it on exit.
+
+    ``canned``: the fast loopback server of ``bench._loopback`` (the fake's
+    answers, replayed) instead of the fake itself; it serves only
+    ``GET /trackings/{id}`` and has no rate limit.
+    """
+    if canned and rate_limit is not None:
+        raise ValueError("the canned server has no rate limit")
     command = [
         sys.executable,
         "-m",
-        "bench._server",
+        "bench._loopback" if canned else "bench._server",
         "--trackings",
         str(trackings),
         "--latency-ms",
@@ -95,11 +106,15 @@ async def _serve(args: argparse.Namespace) -> None:
         await stop.wait()
 
 
+def _rate(value: str) -> float | str:
+    return value if value == "documented" else float(value)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench._server")
     parser.add_argument("--trackings", type=int, default=5000)
     parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--rate-limit", type=float, default=None)
+    parser.add_argument("--rate-limit", type=_rate, default=None)
     asyncio.run(_serve(parser.parse_args(argv)))
 
 

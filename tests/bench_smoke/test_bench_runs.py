@@ -36,15 +36,10 @@ def test_quick_bench_runs_every_scenario_and_client(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(output.read_text())
 
-    for scenario in ("bulk_get", "zero_latency"):
+    clients = {"ours", "ours-bulk", "official", "pyaftership", "aiohttp"}
+    for scenario, expected in (("bulk_get", clients), ("zero_latency", clients | {"ours-raw"})):
         rows = results[scenario]
-        assert {row["client"] for row in rows} == {
-            "ours",
-            "ours-bulk",
-            "official",
-            "pyaftership",
-            "aiohttp",
-        }
+        assert {row["client"] for row in rows} == expected
         for row in rows:
             assert row["errors"] == 0, row
             assert row["throughput_rps"] > 0
@@ -54,5 +49,11 @@ def test_quick_bench_runs_every_scenario_and_client(tmp_path: Path) -> None:
     memory = results["memory"]
     assert memory["results"] == {"ok": memory["lookups"]}
     assert memory["requests"] == memory["lookups"] // 50
-    assert {t["target"][:3] for t in results["targets"]} == {"(a)", "(b)", "(c)", "(d)", "(e)"}
+    refresh = {row["client"]: row for row in results["refresh"]["rows"]}
+    assert refresh["ours"]["found"] == refresh["ours"]["numbers"]
+    assert refresh["official"]["found"] == refresh["official"]["numbers"]
+    assert all(row["errors"] == 0 for row in refresh.values())
+    assert results["payload"]["checkpoints_mean"] > 0
+    prefixes = {t["target"][:3] for t in results["targets"]}
+    assert prefixes == {"(a)", "(b)", "(c)", "(d)", "(e)", "(g)"}
     assert "**Targets**" in table.read_text()

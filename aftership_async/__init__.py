@@ -27,6 +27,7 @@ from ._bulk import (
     TrackingRef,
 )
 from ._client import API_VERSIONS, AfterShip
+from ._envelope import CorruptResponseError
 from ._errors import (
     AfterShipError,
     APIConnectionError,
@@ -109,6 +110,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "CorruptResponseError",
     "InternalServerError",
     "InvalidDataError",
     "InvalidRequestError",

@@ -45,6 +45,9 @@ class CorruptResponseError(InvalidResponseError, APIConnectionError):
     """
 
 
+CorruptResponseError.__module__ = "aftership_async"  # the public path, as the other errors
+
+
 @attrs.frozen
 class Envelope:
     """How one API reports success and failure inside its JSON envelope."""

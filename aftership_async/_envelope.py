@@ -31,7 +31,7 @@ from ._errors import (
 
 __all__ = ["ENVELOPES", "CorruptResponseError", "Envelope", "unwrap"]
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
 
 
 class CorruptResponseError(InvalidResponseError, APIConnectionError):
@@ -170,7 +170,7 @@ def _build_error(
     error_type = meta.get("type")
     retryable = meta.get("retryable")
     lowered = {k.lower(): v for k, v in headers.items()}
-    request_id = next((lowered[h] for h in _REQUEST_ID_HEADERS if h in lowered), None)
+    request_id = next((lowered[h] for h in REQUEST_ID_HEADERS if h in lowered), None)
     return cls(
         message,
         status_code=status,

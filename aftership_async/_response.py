@@ -20,12 +20,13 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._envelope import REQUEST_ID_HEADERS
+
 __all__ = ["APIResponse", "RateLimitState", "raw_response"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
 
 #: Set while a ``with_raw_response`` call runs: ``APIGroup._call`` then answers an APIResponse.
 RAW_RESPONSE: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -122,7 +123,7 @@ class APIResponse(Generic[T]):
         self.content = content
         header = _lookup(headers)
         self.request_id: str | None = next(
-            (value for value in map(header, _REQUEST_ID_HEADERS) if value is not None), None
+            (value for value in map(header, REQUEST_ID_HEADERS) if value is not None), None
         )
         self.rate_limit = RateLimitState._from_lookup(header)
         self._parse = parse

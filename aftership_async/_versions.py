@@ -63,10 +63,8 @@ class VersionWatch:
 
     def check(self, api: _Pinned, served: str | None, *, what: str = "response") -> None:
         """Warn (and log) if ``served`` is a version other than the pinned one."""
-        if not served or served == api.version:
-            return
-        served = served.strip()
-        if served == api.version or (api.name, served) in self._seen:
+        served = (served or "").strip()
+        if not served or served == api.version or (api.name, served) in self._seen:
             return
         self._seen.add((api.name, served))
         message = version_mismatch_message(api.name, api.version, served, what)

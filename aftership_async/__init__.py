@@ -12,6 +12,12 @@ of the three APIs (also available per API as ``aftership_async.tracking``,
 from aftership_async_generated import returns as _returns
 from aftership_async_generated import shipping as _shipping
 from aftership_async_generated import tracking as _tracking
+from aftership_async_generated._webhooks import (
+    TRACKING_WEBHOOK_VERSION,
+    parse_returns_webhook,
+    parse_shipping_webhook,
+    parse_webhook,
+)
 from aftership_async_generated.returns import *  # noqa: F403
 from aftership_async_generated.shipping import *  # noqa: F403
 from aftership_async_generated.tracking import *  # noqa: F403
@@ -69,11 +75,8 @@ from ._version import __version__
 from ._versions import AfterShipVersionWarning
 from ._webhooks import (
     DEFAULT_WEBHOOK_TOLERANCE,
-    TRACKING_WEBHOOK_VERSION,
     WEBHOOK_SIGNATURE_HEADER,
-    parse_returns_webhook,
-    parse_shipping_webhook,
-    parse_webhook,
+    WebhookParser,
     verify_webhook_signature,
     webhook_headers,
     webhook_signature,
@@ -131,6 +134,7 @@ __all__ = [
     "TRACKING_WEBHOOK_VERSION",
     "WEBHOOK_SIGNATURE_HEADER",
     "WebhookError",
+    "WebhookParser",
     "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",

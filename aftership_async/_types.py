@@ -150,17 +150,20 @@ class Model:
 _CONVERTER: cattrs.Converter | None = None
 
 
-def _converter() -> cattrs.Converter:
-    """The generated package's converter, imported on first use.
+def use_converter(converter: cattrs.Converter) -> None:
+    """Make ``converter`` the one :meth:`Model.from_dict` and friends use.
 
-    The generated models import this module, so it cannot import them (nor
-    their converter) at import time.
+    The generated layer calls it once with its converter (the runtime imports
+    nothing generated: the models sit on top of this module).
     """
     global _CONVERTER
-    if _CONVERTER is None:
-        from aftership_async_generated._converter import CONVERTER
+    _CONVERTER = converter
 
-        _CONVERTER = CONVERTER
+
+def _converter() -> cattrs.Converter:
+    """The converter the generated layer registered (:func:`use_converter`)."""
+    if _CONVERTER is None:  # only when a model class is used without its package
+        raise RuntimeError("no converter registered: import aftership_async first")
     return _CONVERTER
 
 

@@ -3,16 +3,18 @@
 AfterShip signs each delivery with ``base64(HMAC-SHA256(webhook secret, raw
 body))``; only the header differs (../shared/reference/webhooks.md §0):
 
-* Tracking: ``aftership-hmac-sha256`` -> :func:`parse_webhook`
+* Tracking: ``aftership-hmac-sha256`` -> ``parse_webhook``
   (:class:`~aftership_async.TrackingWebhookEvent`, ``msg`` is the Tracking);
 * Returns: ``as-signature-hmac-sha256`` (older accounts ``am-webhook-signature:
-  hmac-sha256=...``) -> :func:`parse_returns_webhook` (``data`` is the Return);
-* Shipping: ``am-webhook-signature: hmac-sha256=...`` -> :func:`parse_shipping_webhook`.
+  hmac-sha256=...``) -> ``parse_returns_webhook`` (``data`` is the Return);
+* Shipping: ``am-webhook-signature: hmac-sha256=...`` -> ``parse_shipping_webhook``.
 
 Each checks the signature first, in constant time, and only then reads the
 body; the event's time must be within ``tolerance`` of now (by default wide
-enough for every retry AfterShip makes). The per-API differences are one
-table (:data:`TRACKING_WEBHOOK` and its two siblings), not three code paths.
+enough for every retry AfterShip makes). Those per-API facts are declared in
+each spec (``x-aftership.webhooks``); the generated layer makes one
+:class:`WebhookParser` per API from them, so this module names no API's
+headers and imports no model.
 
 Every failure is a typed error and never a partly decoded event:
 :class:`WebhookVerificationError` (answer 401) or :class:`WebhookPayloadError`
@@ -30,16 +32,9 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
-
-from aftership_async_generated._converter import CONVERTER
-from aftership_async_generated.returns.api import ReturnsAPI
-from aftership_async_generated.returns.models import ReturnsWebhookEvent
-from aftership_async_generated.shipping.models import ShippingWebhookEvent
-from aftership_async_generated.tracking.api import TrackingAPI
-from aftership_async_generated.tracking.models import TrackingWebhookEvent
 
 from ._errors import (
     ConfigurationError,
@@ -50,14 +45,14 @@ from ._errors import (
 from ._transport import ApiDescription
 from ._versions import WEBHOOK_VERSION_HEADER, VersionWatch
 
+if TYPE_CHECKING:
+    import cattrs
+
 __all__ = [
     "AFTERSHIP_WEBHOOK_RETRY_WINDOW",
     "DEFAULT_WEBHOOK_TOLERANCE",
-    "TRACKING_WEBHOOK_VERSION",
     "WEBHOOK_SIGNATURE_HEADER",
-    "parse_returns_webhook",
-    "parse_shipping_webhook",
-    "parse_webhook",
+    "WebhookParser",
     "verify_webhook_signature",
     "webhook_headers",
     "webhook_signature",
@@ -65,9 +60,6 @@ __all__ = [
 
 #: The request header carrying the signature of a Tracking webhook.
 WEBHOOK_SIGNATURE_HEADER = "aftership-hmac-sha256"
-
-#: The version of the webhook payloads the models describe (the Tracking API's pin).
-TRACKING_WEBHOOK_VERSION = TrackingAPI.API.version
 
 #: Warns once per process and served webhook version (webhook handlers have no client).
 _WEBHOOK_VERSIONS = VersionWatch()
@@ -95,10 +87,6 @@ def webhook_signature(body: Body, secret: str) -> str:
     """
     key = _secret_bytes(secret)
     return base64.b64encode(hmac.new(key, _body_bytes(body), hashlib.sha256).digest()).decode()
-
-
-#: The prefix of an ``am-webhook-signature`` value (``hmac-sha256=<b64>``).
-_PREFIX = "hmac-sha256="
 
 
 def verify_webhook_signature(
@@ -136,46 +124,83 @@ def verify_webhook_signature(
         )
 
 
-E = TypeVar("E", TrackingWebhookEvent, ReturnsWebhookEvent, ShippingWebhookEvent)
+E = TypeVar("E")
+
+#: Every API's parser, by API name, as the generated layer made them (for webhook_headers).
+_PARSERS: dict[str, WebhookParser[Any]] = {}
 
 
 @attrs.frozen
-class _WebhookKind(Generic[E]):
-    """How one API signs, dates and versions its webhooks (webhooks.md §0)."""
+class WebhookParser(Generic[E]):
+    """Verifies one API's webhook deliveries and decodes them.
+
+    ``event = parse_webhook(body, headers, secret)``.
+
+    One instance per API, made by the generated layer from the spec's
+    ``x-aftership.webhooks`` (``aftership_async.parse_webhook`` for Tracking,
+    ``parse_returns_webhook``, ``parse_shipping_webhook``).
+    """
 
     api: str
     #: (signature header, prefix of its value) in the order they are looked for; the first
     #: present one counts. The prefix is "" or "hmac-sha256=".
     headers: tuple[tuple[str, str], ...]
     model: type[E]
+    #: Decodes the body into ``model``.
+    converter: cattrs.Converter = attrs.field(repr=False)
     #: The body field dating the event: "ts" (Unix seconds) or an ISO 8601 field.
     time_field: str
     #: Whether the time field must be there (Tracking's ``ts`` always is).
-    time_required: bool
+    time_required: bool = False
     #: The pinned API whose version ``as-webhook-version`` is compared with (None: unversioned).
-    pinned: ApiDescription | None
+    pinned: ApiDescription | None = None
+    #: The event's field that receives the delivery's ``as-webhook-version``.
+    version_field: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        _PARSERS[self.api] = self
 
-TRACKING_WEBHOOK = _WebhookKind(
-    "tracking", ((WEBHOOK_SIGNATURE_HEADER, ""),), TrackingWebhookEvent, "ts", True, TrackingAPI.API
-)
-RETURNS_WEBHOOK = _WebhookKind(
-    "returns",
-    # the second: organisations created before 2022-10-25
-    (("as-signature-hmac-sha256", ""), ("am-webhook-signature", _PREFIX)),
-    ReturnsWebhookEvent,
-    "created_at",
-    False,
-    ReturnsAPI.API,
-)
-SHIPPING_WEBHOOK = _WebhookKind(
-    "shipping",
-    (("am-webhook-signature", _PREFIX),),
-    ShippingWebhookEvent,
-    "date_time",
-    False,
-    None,
-)
+    def __call__(
+        self,
+        body: Body,
+        headers: Mapping[str, str],
+        secret: str,
+        *,
+        tolerance: float | None = DEFAULT_WEBHOOK_TOLERANCE,
+    ) -> E:
+        """Verify a webhook delivery and decode it.
+
+        Args:
+            body: the raw request body bytes, exactly as received.
+            headers: the request headers (any mapping; names match case-insensitively).
+            secret: the webhook secret (AfterShip admin: Settings > Notifications).
+            tolerance: seconds the event's time (Tracking's ``ts``, Returns'
+                ``created_at``, Shipping's ``date_time``) may lie in the past;
+                ``None`` skips the check. The default (about 69 hours) accepts
+                every retry AfterShip makes: it retries an undelivered event 14
+                times over about 68 hours with the original body, so a narrower
+                window loses the events sent while the receiver was down. A time
+                more than ``min(tolerance, 300)`` seconds in the future is refused
+                as clock trouble. Drop duplicates by the event's id (Tracking
+                ``event_id``, Returns ``id``; Shipping has none: use
+                ``(event_type, data["id"], data["status"])``).
+
+        The event's ``webhook_version`` is the delivery's ``as-webhook-version``
+        header. When it names another version than the one the models describe
+        (``TRACKING_WEBHOOK_VERSION`` for Tracking), an
+        :class:`AfterShipVersionWarning` is issued (and logged) once per version per
+        process: set the webhook URL's version in AfterShip's admin to match, or
+        upgrade the SDK. For Shipping, check ``event.meta.code``: a failed
+        asynchronous request arrives as a webhook too.
+
+        Raises:
+            WebhookVerificationError: no, several or a wrong signature; a stale
+                or future time. Checked before anything is parsed.
+            WebhookPayloadError: a signed body that is not a valid event.
+            ConfigurationError: an empty or non-string secret.
+            InvalidRequestError: ``body`` is a ``str`` (pass the raw bytes).
+        """
+        return _parse(self, body, headers, secret, tolerance)
 
 
 def webhook_headers(body: Body, secret: str, api: str = "tracking") -> dict[str, str]:
@@ -185,92 +210,15 @@ def webhook_headers(body: Body, secret: str, api: str = "tracking") -> dict[str,
     ``{"as-signature-hmac-sha256": ...}`` (Returns), ``{"am-webhook-signature":
     "hmac-sha256=..."}`` (Shipping).
     """
-    kind = _KINDS.get(api)
+    kind = _PARSERS.get(api)
     if kind is None:
-        raise InvalidRequestError("api must be 'tracking', 'returns' or 'shipping'")
+        raise InvalidRequestError(f"api must be one of {sorted(_PARSERS)}")
     header, prefix = kind.headers[0]
     return {header: prefix + webhook_signature(body, secret)}
 
 
-def parse_webhook(
-    body: Body,
-    headers: Mapping[str, str],
-    secret: str,
-    *,
-    tolerance: float | None = DEFAULT_WEBHOOK_TOLERANCE,
-) -> TrackingWebhookEvent:
-    """Verify a Tracking webhook delivery and decode it.
-
-    Args:
-        body: the raw request body bytes, exactly as received.
-        headers: the request headers (any mapping; names match case-insensitively).
-        secret: the webhook secret (AfterShip admin: Settings > Notifications).
-        tolerance: seconds ``ts`` may lie in the past; ``None`` skips the check.
-            The default (about 69 hours) accepts every retry AfterShip makes: it
-            retries an undelivered event 14 times over about 68 hours with the
-            original body and ``ts``, so a narrower window loses the events sent
-            while the receiver was down. Drop duplicates by ``event_id``.
-            A ``ts`` more than ``min(tolerance, 300)`` seconds in the future is
-            refused as clock trouble.
-
-    The event's ``webhook_version`` is the delivery's ``as-webhook-version``
-    header. When it names another version than the one the models describe
-    (``TRACKING_WEBHOOK_VERSION``), an :class:`AfterShipVersionWarning` is issued
-    (and logged) once per version per process: set the webhook URL's version in
-    AfterShip's admin to match, or upgrade the SDK.
-
-    Raises:
-        WebhookVerificationError: no, several or a wrong signature; a stale
-            or future ``ts``. Checked before anything is parsed.
-        WebhookPayloadError: a signed body that is not a valid event.
-        ConfigurationError: an empty or non-string secret.
-        InvalidRequestError: ``body`` is a ``str`` (pass the raw bytes).
-    """
-    return _parse(TRACKING_WEBHOOK, body, headers, secret, tolerance)
-
-
-def parse_returns_webhook(
-    body: Body,
-    headers: Mapping[str, str],
-    secret: str,
-    *,
-    tolerance: float | None = DEFAULT_WEBHOOK_TOLERANCE,
-) -> ReturnsWebhookEvent:
-    """Verify a Returns webhook delivery and decode it, as :func:`parse_webhook` does.
-
-    The signature is ``as-signature-hmac-sha256`` (organisations created before
-    2022-10-25: ``am-webhook-signature: hmac-sha256=...``); ``tolerance`` applies
-    to ``created_at`` when the body has it; ``webhook_version`` is
-    ``as-webhook-version`` (warned about when it differs from the Returns pin).
-    Drop duplicate deliveries by ``id``.
-    """
-    return _parse(RETURNS_WEBHOOK, body, headers, secret, tolerance)
-
-
-def parse_shipping_webhook(
-    body: Body,
-    headers: Mapping[str, str],
-    secret: str,
-    *,
-    tolerance: float | None = DEFAULT_WEBHOOK_TOLERANCE,
-) -> ShippingWebhookEvent:
-    """Verify a Shipping webhook delivery and decode it, as :func:`parse_webhook` does.
-
-    The signature is ``am-webhook-signature: hmac-sha256=<base64>``; ``tolerance``
-    applies to ``date_time`` when the body has it. Check ``event.meta.code``:
-    a failed asynchronous request arrives as a webhook too. There is no event
-    id: drop duplicates by ``(event_type, data["id"], data["status"])``.
-    """
-    return _parse(SHIPPING_WEBHOOK, body, headers, secret, tolerance)
-
-
-_KINDS: dict[str, _WebhookKind[Any]] = {
-    kind.api: kind for kind in (TRACKING_WEBHOOK, RETURNS_WEBHOOK, SHIPPING_WEBHOOK)
-}
-
-
 def _parse(
-    kind: _WebhookKind[E],
+    kind: WebhookParser[E],
     body: Body,
     headers: Mapping[str, str],
     secret: str,
@@ -297,13 +245,13 @@ def _parse(
         _WEBHOOK_VERSIONS.check(kind.pinned, version, what="webhook")
     name = kind.model.__name__
     try:
-        event = CONVERTER.structure(payload, kind.model)
+        event = kind.converter.structure(payload, kind.model)
     except Exception as exc:  # the structure boundary: cattrs, enums, dates raise many kinds
         raise WebhookPayloadError(
             f"the webhook body is not a {name}: {_reason(exc)}", body=raw
         ) from exc
-    if not isinstance(event, ShippingWebhookEvent):
-        event.webhook_version = version
+    if kind.version_field is not None:
+        setattr(event, kind.version_field, version)
     return event
 
 

@@ -23,6 +23,7 @@ from .ir import (
     Param,
     RetrySafety,
     TypeRef,
+    Webhooks,
 )
 from .load import LoadedSpec, SpecError
 
@@ -421,6 +422,50 @@ class _Builder:
             classes=tuple(sorted(classes.items())),
         )
 
+    def webhooks(self, raw: Any) -> Webhooks | None:
+        """The top-level ``x-aftership.webhooks`` block, checked against the models."""
+        if raw is None:
+            return None
+        where = "x-aftership.webhooks"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must be a mapping")
+        unknown = set(raw) - {
+            "parser", "event", "signature-headers", "time-field", "time-required", "version-field"
+        }  # fmt: skip
+        if unknown:
+            raise self.fail(where, f"unknown keys {sorted(unknown)}")
+        parser = raw.get("parser")
+        if not isinstance(parser, str) or not re.fullmatch(r"parse_[a-z_]*webhook", parser):
+            raise self.fail(where, "parser must be a function name like parse_webhook")
+        model = self.models.get(str(raw.get("event")))
+        if model is None:
+            raise self.fail(where, f"event {raw.get('event')!r} is not a model of this spec")
+        fields = {f.json_name for f in model.fields}
+        headers = []
+        for entry in raw.get("signature-headers") or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise self.fail(where, "signature-headers entries need a name")
+            headers.append((entry["name"].lower(), str(entry.get("prefix", ""))))
+        if not headers:
+            raise self.fail(where, "signature-headers must name at least one header")
+        time_field = raw.get("time-field")
+        version_field = raw.get("version-field")
+        for name in (time_field, version_field):
+            if name is not None and name not in fields:
+                raise self.fail(where, f"{name!r} is not a field of {model.name}")
+        if time_field is None:
+            raise self.fail(where, "time-field is required")
+        return Webhooks(
+            parser=parser,
+            event=model.name,
+            signature_headers=tuple(headers),
+            time_field=str(time_field),
+            time_required=bool(raw.get("time-required", False)),
+            version_field=next(
+                (f.py_name for f in model.fields if f.json_name == version_field), None
+            ),
+        )
+
     def build(self) -> Api:
         meta = self.doc.get("x-aftership")
         if not isinstance(meta, dict):
@@ -450,6 +495,7 @@ class _Builder:
             base_url=self.doc["servers"][0]["url"].rstrip("/"),
             envelope=str(meta["envelope"]),
             errors=self.error_rules(meta.get("errors")),
+            webhooks=self.webhooks(meta.get("webhooks")),
             default_rate_limit=float(meta.get("default-rate-limit", 10)),
             rate_limit_scope=scope,
             released=_iso_date(support.get("released")),

@@ -293,6 +293,22 @@ class ErrorRules:
 
 
 @dataclass(frozen=True)
+class Webhooks:
+    """How AfterShip signs, dates and versions an API's webhooks (``x-aftership.webhooks``)."""
+
+    #: The public parser's name (``parse_webhook``).
+    parser: str
+    #: The model of a delivery's body.
+    event: str
+    #: (header, value prefix), in the order they are looked for.
+    signature_headers: tuple[tuple[str, str], ...]
+    time_field: str
+    time_required: bool
+    #: The event field receiving ``as-webhook-version`` (None: unversioned webhooks).
+    version_field: str | None
+
+
+@dataclass(frozen=True)
 class Api:
     name: str
     title: str
@@ -300,6 +316,7 @@ class Api:
     base_url: str
     envelope: str
     errors: ErrorRules
+    webhooks: Webhooks | None
     default_rate_limit: float
     #: ``"endpoint"``: each endpoint has its own rate budget; ``"api"``: one for the whole API.
     rate_limit_scope: str

@@ -120,6 +120,8 @@ def render(
         emit(f"{api.name}/api.py", "api.py.jinja", **common)
         emit(f"{api.name}/__init__.py", "api_init.py.jinja", **common)
     emit("_converter.py", "converter.py.jinja", apis=apis, sources=sources)
+    if any(api.webhooks for api in apis):
+        emit("_webhooks.py", "webhooks.py.jinja", apis=apis, sources=sources)
     emit("__init__.py", "package_init.py.jinja", apis=apis, sources=sources)
     for name, document in sorted((documents or {}).items()):
         target = package_dir / "specs" / f"{name}.json"

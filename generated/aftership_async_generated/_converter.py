@@ -8,7 +8,9 @@ lazily per class on first use, so importing the package stays cheap.
 """
 
 from aftership_async._converter import make_converter
+from aftership_async._types import use_converter
 
 __all__ = ["CONVERTER"]
 
 CONVERTER = make_converter()
+use_converter(CONVERTER)  # Model.from_dict and friends decode with it

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import inspect
 import functools
+import inspect
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any

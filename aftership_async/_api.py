@@ -1,7 +1,8 @@
 """The base class of the generated API groups (``client.tracking`` and friends).
 
-A generated method is declarative: it names the HTTP method, the path
-template, its parameters, the body and the return type, and calls
+A generated method is declarative: it names its operation (a generated
+:class:`~aftership_async._operation.Operation`: method, path template, retry
+safety), its parameters, the body and the return type, and calls
 :meth:`APIGroup._call`. Everything two methods would share lives here or in
 the transport, never in a template.
 """
@@ -14,6 +15,7 @@ from typing import Any, ClassVar, TypeVar, cast
 import cattrs
 
 from ._errors import InvalidRequestError, InvalidResponseError
+from ._operation import Operation
 from ._response import RAW_RESPONSE, APIResponse
 from ._transport import ApiDescription, RequestOptions, Transport
 
@@ -36,8 +38,7 @@ class APIGroup:
 
     async def _call(
         self,
-        method: str,
-        path: str,
+        operation: Operation,
         *,
         response_type: type[T],
         path_params: Mapping[str, object] | None = None,
@@ -54,16 +55,15 @@ class APIGroup:
         if body_type is not None:
             if not isinstance(body, body_type):
                 raise InvalidRequestError(
-                    f"{method} {path} expects a {body_type.__name__} body, "
-                    f"got {type(body).__name__}"
+                    f"{operation.name} ({operation.endpoint}) expects a "
+                    f"{body_type.__name__} body, got {type(body).__name__}"
                 )
             json_body = self.CONVERTER.unstructure(body)
         if options is not None and not isinstance(options, RequestOptions):
             raise InvalidRequestError("options must be a RequestOptions")
         data, response = await self._transport.request(
             self.API,
-            method,
-            path,
+            operation,
             path_params=path_params,
             query=query,
             json_body=json_body,
@@ -71,7 +71,7 @@ class APIGroup:
         )
         if RAW_RESPONSE.get():  # called through ``with_raw_response``
             converter = self.CONVERTER
-            context = f"{method} {path} ({self.API.name})"
+            context = f"{operation.endpoint} ({self.API.name})"
             raw: Any = APIResponse(
                 status_code=response.status,
                 headers=response.headers,
@@ -83,7 +83,7 @@ class APIGroup:
         try:
             return self.CONVERTER.structure(data, response_type)
         except Exception as exc:  # cattrs, enum and date parsing raise many kinds
-            raise _mismatch(f"{method} {path} ({self.API.name})", response_type, exc) from exc
+            raise _mismatch(f"{operation.endpoint} ({self.API.name})", response_type, exc) from exc
 
 
 def structure_response(

@@ -1,11 +1,11 @@
 """The ``{"meta": ..., "data": ...}`` envelope of each API, described as data.
 
 The three APIs agree on the outer shape and disagree on everything else:
-Tracking uses HTTP statuses plus 4xxx meta codes, Shipping answers business
-errors with HTTP 200 and a meta code of 3000 or more, and Returns uses real
+Tracking uses HTTP statuses plus sub-codes in ``meta.code``, Shipping answers
+business errors with HTTP 200 and a high meta code, and Returns uses real
 statuses with 5-digit meta codes and ``meta.errors``. Each difference is one
-field of an :class:`Envelope`; :func:`unwrap` is the one function that reads
-them all.
+field of an :class:`Envelope`, declared in the API's spec and generated into
+its ``ApiDescription``; :func:`unwrap` is the one function that reads them all.
 """
 
 from __future__ import annotations
@@ -20,16 +20,11 @@ from ._errors import (
     APIConnectionError,
     APIError,
     BadRequestError,
-    ConflictError,
-    InternalServerError,
     InvalidResponseError,
-    NotFoundError,
-    RateLimitError,
-    TrackingAlreadyExistsError,
     error_class_for_status,
 )
 
-__all__ = ["ENVELOPES", "CorruptResponseError", "Envelope", "unwrap"]
+__all__ = ["CorruptResponseError", "Envelope", "unwrap"]
 
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
 
@@ -50,7 +45,11 @@ CorruptResponseError.__module__ = "aftership_async"  # the public path, as the o
 
 @attrs.frozen
 class Envelope:
-    """How one API reports success and failure inside its JSON envelope."""
+    """How one API reports success and failure inside its JSON envelope.
+
+    Each API's envelope is generated from its spec's ``x-aftership.errors``
+    block (``ApiDescription.envelope``): this module names no API's codes.
+    """
 
     name: str
     #: A meta code at or above this marks an error even under HTTP 200 (Shipping).
@@ -61,38 +60,8 @@ class Envelope:
     code_errors: Mapping[int, type[APIError]] = attrs.field(factory=dict)
     #: The class for a business error whose code is not in ``code_errors``.
     default_business_error: type[APIError] = BadRequestError
-
-
-TRACKING = Envelope(
-    name="tracking",
-    code_errors={4003: TrackingAlreadyExistsError, 4004: NotFoundError},
-)
-
-SHIPPING = Envelope(
-    name="shipping",
-    business_error_min_code=3000,
-    details_key="details",
-    code_errors={
-        3001: APIError,  # pending: accepted but not finished
-        4100: InternalServerError,
-        4101: InternalServerError,
-        4140: NotFoundError,
-        4153: NotFoundError,
-        4155: ConflictError,
-        4157: NotFoundError,
-        4172: RateLimitError,
-        4703: InternalServerError,
-        4705: InternalServerError,
-        4722: ConflictError,
-        4723: NotFoundError,
-        4724: ConflictError,
-        4801: ConflictError,
-    },
-)
-
-RETURNS = Envelope(name="returns", details_key="errors")
-
-ENVELOPES: Mapping[str, Envelope] = {e.name: e for e in (TRACKING, SHIPPING, RETURNS)}
+    #: Meta codes that say the request may be retried (when ``meta.retryable`` is absent).
+    retryable_codes: frozenset[int] = frozenset()
 
 
 def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: bytes) -> Any:
@@ -169,6 +138,8 @@ def _build_error(
         details = []
     error_type = meta.get("type")
     retryable = meta.get("retryable")
+    if not isinstance(retryable, bool) and code in envelope.retryable_codes:
+        retryable = True
     lowered = {k.lower(): v for k, v in headers.items()}
     request_id = next((lowered[h] for h in REQUEST_ID_HEADERS if h in lowered), None)
     return cls(

@@ -27,7 +27,9 @@ __all__ = [
     "InvalidDataError",
     "InvalidRequestError",
     "InvalidResponseError",
+    "LabelAlreadyExistsError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitError",
     "SessionClosedError",
@@ -100,7 +102,10 @@ class APIConnectionError(AfterShipError):
     class name and message (with any credential masked; the exception itself is
     not chained, because aiohttp errors can carry the request and its key).
     ``attempts`` and ``elapsed`` say how many tries were made over how many
-    seconds before the client gave up.
+    seconds before the client gave up. ``request_sent`` is ``False`` when the
+    request provably never reached AfterShip (the connection was refused, or
+    DNS or TLS failed before a byte of it was written), else ``None``: it may
+    have been received and acted on.
     """
 
     def __init__(
@@ -109,10 +114,12 @@ class APIConnectionError(AfterShipError):
         *,
         cause_type: str | None = None,
         cause_message: str | None = None,
+        request_sent: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.cause_type = cause_type
         self.cause_message = cause_message
+        self.request_sent = request_sent
         self.attempts = 1
         self.elapsed: float | None = None
 
@@ -127,6 +134,50 @@ class APIConnectionError(AfterShipError):
 
 class APITimeoutError(APIConnectionError):
     """No complete response arrived within the timeout."""
+
+
+class OutcomeUnknownError(APIConnectionError):
+    """An operation that is not safe to repeat failed in a way that hides what happened.
+
+    The request may have reached AfterShip and been acted on (a label bought,
+    a pickup booked) although no answer says so: a timeout after sending, a
+    dropped connection, a 5xx, a damaged success body. AfterShip has no
+    idempotency keys, so the client did **not** send it again. Find out before
+    you repeat it: ``check`` says how (for a label, look it up by its
+    ``order_number`` or ``references``).
+
+    Attributes:
+        operation: the method name (``"create_label"``).
+        api: ``"tracking"``, ``"shipping"`` or ``"returns"``.
+        attempt: the attempt whose outcome is unknown (1 for the first).
+        check: how to find out whether it took effect.
+        cause: the failure itself (``APITimeoutError``, ``InternalServerError``...),
+            also chained as ``__cause__``.
+    """
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        api: str,
+        attempt: int,
+        check: str | None,
+        cause: AfterShipError,
+    ) -> None:
+        how = f" To find out: {check}." if check else ""
+        super().__init__(
+            f"{api}.{operation}: the outcome of attempt {attempt} is unknown "
+            f"({type(cause).__name__}: {cause}). AfterShip may have acted on it, so it was "
+            f"not sent again.{how} If a repeat is safe for your data, pass "
+            "options=RequestOptions(retry_unsafe=True).",
+            cause_type=type(cause).__name__,
+            cause_message=str(cause),
+        )
+        self.operation = operation
+        self.api = api
+        self.attempt = attempt
+        self.check = check
+        self.cause = cause
 
 
 class InvalidResponseError(AfterShipError):
@@ -195,7 +246,12 @@ class APIError(AfterShipError):
         request_id: the server's request id header, when present.
         headers: the response headers.
         api: ``"tracking"``, ``"shipping"`` or ``"returns"``.
-        retryable: Shipping's ``meta.retryable`` flag when sent, else ``None``.
+        retryable: Shipping's ``meta.retryable`` flag when sent (or ``True`` for a
+            code the spec declares retryable), else ``None``.
+        retried_after: for an answer to a retry, the failure of the attempt
+            before it (``"APITimeoutError"``), else ``None``. A refusal of a
+            repeat (``TrackingAlreadyExistsError``, ``LabelAlreadyExistsError``)
+            with ``retried_after`` set may refuse what the earlier attempt did.
     """
 
     def __init__(
@@ -221,6 +277,16 @@ class APIError(AfterShipError):
         self.headers: Mapping[str, str] = headers if headers is not None else {}
         self.api = api
         self.retryable = retryable
+        self.retried_after: str | None = None
+
+    def after_retry(self, earlier: AfterShipError) -> None:
+        """Note that this answers a retry sent after ``earlier`` failed ambiguously."""
+        self.retried_after = type(earlier).__name__
+        self.message += (
+            f" (this answered a retry after {self.retried_after}: an earlier attempt "
+            "of this call may have done it)"
+        )
+        self.args = (self.message,)
 
     def __str__(self) -> str:
         parts = [f"HTTP {self.status_code}"]
@@ -247,7 +313,11 @@ class BadRequestError(APIError):
 
 
 class TrackingAlreadyExistsError(BadRequestError):
-    """Tracking meta code 4003: a tracking with this number and slug already exists."""
+    """Tracking meta code 4003: a tracking with this number and slug already exists.
+
+    With ``retried_after`` set, the tracking may be the one an earlier attempt
+    of the same call created (the bulk helpers resolve it to that tracking).
+    """
 
 
 class AuthenticationError(APIError):
@@ -264,6 +334,14 @@ class NotFoundError(APIError):
 
 class ConflictError(APIError):
     """HTTP 409: the resource is not in a state that allows this (Returns transitions)."""
+
+
+class LabelAlreadyExistsError(ConflictError):
+    """Shipping meta code 4801 (DUPLICATE_ORDER_NUMBER): a label has this ``order_number``.
+
+    With ``retried_after`` set, the label may be the one an earlier attempt of
+    the same ``create_label`` call bought: look it up by its ``order_number``.
+    """
 
 
 class UnprocessableEntityError(APIError):

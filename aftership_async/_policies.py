@@ -23,45 +23,48 @@ from ._errors import (
     AfterShipError,
     APIConnectionError,
     APIError,
-    InternalServerError,
     RateLimitError,
 )
 
-__all__ = ["Limiter", "RateLimiter", "RetryPolicy", "bulk_traffic", "is_bulk_traffic"]
-
-#: Methods that may be resent blindly; a POST is resent only when it surely failed.
-IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
+__all__ = [
+    "Limiter",
+    "RateLimiter",
+    "RetryPolicy",
+    "bulk_traffic",
+    "is_bulk_traffic",
+    "retryable",
+]
 
 
 @attrs.frozen
 class RetryPolicy:
     """When and how long to wait before resending a failed request.
 
-    Retried: 429 and 5xx answers, Shipping errors the server marks retryable
-    (``meta.retryable`` or code 4101), timeouts, dropped connections, and
-    success answers whose body is empty, cut off or not JSON (a transport
-    fault, like a dropped connection).
+    Retryable failures: 429 answers, 5xx answers and errors the server marks
+    retryable (``meta.retryable``, or a code the spec declares retryable),
+    timeouts, dropped connections, and success answers whose body is empty,
+    cut off or not JSON (a transport fault, like a dropped connection).
     A wait honours ``Retry-After`` and ``X-RateLimit-Reset`` when the server
     sends them, else grows exponentially with jitter. ``max_attempts`` counts
-    the first try; ``deadline`` bounds the whole call, waits included.
+    the first try; ``deadline`` bounds the whole call, waits and the attempt
+    in flight included (an attempt's timeout is cut to what is left).
 
-    A POST is retried after a 429 (nothing was done) and after a 5xx, a
-    timeout or a dropped connection (the server may have acted: for
-    ``create_tracking`` the retry then answers 4003, which the bulk helpers
-    treat as "already created" and resolve to the existing tracking).
+    Whether a retryable failure is retried also depends on the operation's
+    declared retry safety (``idempotent``, ``natural-key``, ``unsafe``): an
+    ``unsafe`` operation, such as buying a label without an ``order_number``,
+    is sent again only when the request provably never reached AfterShip (a
+    refused connection, a DNS or TLS failure, a 429). See the README's
+    "Retries and safety".
     """
 
     max_attempts: int = 4
     backoff: float = 0.5
     max_backoff: float = 8.0
     deadline: float = 60.0
-    retry_post: bool = True
 
-    def delay(
-        self, error: AfterShipError, attempt: int, method: str, rng: random.Random
-    ) -> float | None:
+    def delay(self, error: AfterShipError, attempt: int, rng: random.Random) -> float | None:
         """Seconds to wait before attempt ``attempt + 1``, or None to give up."""
-        if attempt >= self.max_attempts or not _retryable(error, method, self.retry_post):
+        if attempt >= self.max_attempts or not retryable(error):
             return None
         hinted = _server_hint(error)
         if hinted is not None:
@@ -73,19 +76,14 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(max_attempts=1)
 
 
-def _retryable(error: AfterShipError, method: str, retry_post: bool) -> bool:
-    if isinstance(error, RateLimitError):
-        return True
-    if method not in IDEMPOTENT and not retry_post:
-        return False
-    if isinstance(error, APIConnectionError):
+def retryable(error: AfterShipError) -> bool:
+    """Whether ``error`` is a failure worth another attempt of an idempotent call."""
+    if isinstance(error, (RateLimitError, APIConnectionError)):
         return True
     if isinstance(error, APIError):
         if error.retryable is not None:
             return error.retryable
-        return isinstance(error, InternalServerError) and (
-            error.status_code >= 500 or error.code == 4101
-        )
+        return error.status_code >= 500
     return False
 
 

@@ -20,6 +20,7 @@ import functools
 import ipaddress
 import json
 import logging
+import math
 import platform
 import random
 import re
@@ -33,7 +34,7 @@ import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ._envelope import ENVELOPES, unwrap
+from ._envelope import Envelope, unwrap
 from ._errors import (
     AfterShipError,
     APIConnectionError,
@@ -43,11 +44,13 @@ from ._errors import (
     ConfigurationError,
     InvalidRequestError,
     InvalidResponseError,
+    OutcomeUnknownError,
     RateLimitError,
     SessionClosedError,
 )
 from ._lifecycle import Cancellable, State
-from ._policies import RateLimit, RetryPolicy, make_limiter
+from ._operation import Operation, RetrySafety
+from ._policies import RateLimit, RetryPolicy, make_limiter, retryable
 from ._signing import AuthScheme, Signer, make_signer, sign_request
 from ._types import UNSET, Unset
 from ._version import __version__
@@ -79,7 +82,8 @@ class ApiDescription:
     name: str
     version: str
     base_url: str
-    envelope: str
+    #: How the API's envelope reports errors (from the spec's ``x-aftership.errors``).
+    envelope: Envelope
     default_rate_limit: float
     #: Requests per second by endpoint key (``"GET /trackings/{id}"``).
     rate_limits: Mapping[str, float] = attrs.field(factory=dict)
@@ -109,6 +113,10 @@ class RequestOptions:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     #: Retry policy for this call (``NO_RETRY`` to send once).
     retry: RetryPolicy | None = None
+    #: Retry this call like an idempotent one even if its operation is not safe to
+    #: repeat (``create_label`` without ``order_number``, ``create_pickup``...): only
+    #: when you know a second purchase or booking cannot happen, or does not matter.
+    retry_unsafe: bool = False
 
 
 @attrs.define
@@ -140,6 +148,9 @@ class PreparedRequest:
     headers: Mapping[str, str] = attrs.field(repr=_masked_headers)
     body: bytes | None
     timeout: float
+    #: ``time.monotonic()`` by which the whole call must end (the retry policy's deadline):
+    #: the attempt's timeout is cut to what is left of it.
+    deadline: float = math.inf
 
 
 @attrs.frozen
@@ -488,17 +499,18 @@ class Transport:
     def prepare(
         self,
         api: ApiDescription,
-        method: str,
-        path: str,
+        operation: Operation,
         *,
         path_params: Mapping[str, object] | None = None,
         query: Mapping[str, object] | None = None,
         json_body: Any = None,
         options: RequestOptions | None = None,
+        deadline: float = math.inf,
     ) -> PreparedRequest:
         """Build the exact request: URL, headers (with auth and signature) and body."""
-        endpoint = f"{method} {path}"
-        full_path = self.base_url(api) + render_path(path, path_params or {})
+        method = operation.method
+        endpoint = operation.endpoint
+        full_path = self.base_url(api) + render_path(operation.path, path_params or {})
         pairs = encode_query(query or {})
         url = full_path + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
         body = None if json_body is None else _encode_body(json_body, endpoint)
@@ -537,13 +549,13 @@ class Transport:
             headers=headers,
             body=body,
             timeout=timeout,
+            deadline=deadline,
         )
 
     async def request(
         self,
         api: ApiDescription,
-        method: str,
-        path: str,
+        operation: Operation,
         *,
         path_params: Mapping[str, object] | None = None,
         query: Mapping[str, object] | None = None,
@@ -553,44 +565,67 @@ class Transport:
         """Send one API call; return the envelope's ``data`` and the response, or raise.
 
         Failed attempts are retried per the retry policy (client default, or
-        ``options.retry``); each attempt is prepared afresh so a signature's
-        date stays current. The response (status, headers, body) is what
+        ``options.retry``) and the operation's declared retry safety (see
+        :mod:`aftership_async._operation`): an ``unsafe`` call is sent again
+        only when the request provably never reached AfterShip, else it raises
+        :class:`OutcomeUnknownError`. Each attempt is prepared afresh so a
+        signature's date stays current, and its timeout is cut to what is left
+        of the policy's deadline. The response (status, headers, body) is what
         ``with_raw_response`` shows.
         """
         policy = options.retry if options is not None and options.retry else self.retry
+        safety: RetrySafety = (
+            "idempotent"
+            if options is not None and options.retry_unsafe
+            else operation.safety(json_body)
+        )
         started = time.monotonic()
         deadline = started + policy.deadline
-        key = api.limiter_key(f"{method} {path}")  # what _limiter_key(prepared) answers
+        key = api.limiter_key(operation.endpoint)  # what _limiter_key(prepared) answers
+        envelope = api.envelope
         attempt = 0
+        ambiguous: AfterShipError | None = None  # the last failure that may have acted
         while True:
             attempt += 1
             prepared = self.prepare(
                 api,
-                method,
-                path,
+                operation,
                 path_params=path_params,
                 query=query,
                 json_body=json_body,
                 options=options,
+                deadline=deadline,
             )
             try:
                 response = await self.send(prepared)
                 self.versions.check_headers(api, response.headers)
                 self.rate_limiter.observe(key, response.headers)
-                data = unwrap(
-                    ENVELOPES[api.envelope], response.status, response.headers, response.body
-                )
+                data = unwrap(envelope, response.status, response.headers, response.body)
                 return data, response
             except (APIError, APIConnectionError) as exc:
                 if isinstance(exc, APIError):
                     self.rate_limiter.observe(key, exc.headers)
+                    refusal = operation.key_code is not None and exc.code == operation.key_code
+                    if refusal and ambiguous is not None:
+                        exc.after_retry(ambiguous)  # the refusal may be of our own attempt
                 if isinstance(exc, RateLimitError):
                     self.stats.rate_limited += 1
-                delay = self._retry_delay(policy, exc, attempt, method, deadline)
+                unsent = _never_reached(exc)
+                if safety == "unsafe" and not unsent and retryable(exc):
+                    raise OutcomeUnknownError(
+                        operation=operation.name,
+                        api=api.name,
+                        attempt=attempt,
+                        check=operation.check,
+                        cause=exc,
+                    ) from exc
+                delay = self._retry_delay(policy, exc, attempt, deadline)
                 if delay is None:
                     if isinstance(exc, APIConnectionError):
                         exc.gave_up(attempt, time.monotonic() - started)
                     raise
+                if not unsent:
+                    ambiguous = exc
                 self.stats.retries += 1
                 logger.debug(
                     "retrying %s (%s) after %s, attempt %d of %d, in %.2fs",
@@ -608,10 +643,9 @@ class Transport:
         policy: RetryPolicy,
         error: AfterShipError,
         attempt: int,
-        method: str,
         deadline: float,
     ) -> float | None:
-        delay = policy.delay(error, attempt, method, self._rng)
+        delay = policy.delay(error, attempt, self._rng)
         if delay is None or time.monotonic() + delay > deadline:
             return None
         return delay
@@ -656,24 +690,33 @@ class Transport:
             session = await self.open()
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
+        timeout = request.timeout
+        if request.deadline - time.monotonic() < timeout:  # the call's deadline comes first
+            timeout = max(0.001, request.deadline - time.monotonic())
         try:
             async with session.request(
                 request.method,
                 URL(request.url, encoded=True),
                 headers=request.headers,
                 data=request.body,
-                timeout=_client_timeout(request.timeout),
+                timeout=_client_timeout(timeout),
                 allow_redirects=False,
             ) as resp:
                 body = await _read_body(resp, self.max_response_bytes, request)
                 response = RawResponse(
                     status=resp.status, headers=CIMultiDictProxy(resp.headers.copy()), body=body
                 )
-        except TimeoutError:
+        except TimeoutError as exc:
+            what = (
+                f"the {timeout:g}s timeout of an attempt"
+                if timeout == request.timeout
+                else f"the {timeout:.3g}s left of the call's deadline"
+            )
             raise APITimeoutError(
-                f"{request.endpoint} ({request.api.name}) got no complete response "
-                f"within the {request.timeout:g}s timeout of an attempt",
-                cause_type="TimeoutError",
+                f"{request.endpoint} ({request.api.name}) got no complete response within {what}",
+                cause_type=type(exc).__name__,
+                # A timeout while connecting: nothing of the request was written.
+                request_sent=False if isinstance(exc, _CONNECT_TIMEOUT) else None,
             ) from None
         except (aiohttp.ClientError, OSError) as exc:
             # ``from None``: aiohttp errors can carry the request, and with it the key;
@@ -683,6 +726,8 @@ class Transport:
                 f"{request.endpoint} ({request.api.name}) failed: {type(exc).__name__}: {cause}",
                 cause_type=type(exc).__name__,
                 cause_message=cause,
+                # Refused, DNS or TLS: the connection never carried a byte of the request.
+                request_sent=False if isinstance(exc, aiohttp.ClientConnectorError) else None,
             ) from None
         if debug:
             logger.debug(
@@ -752,6 +797,19 @@ def _encode_body(json_body: Any, endpoint: str) -> bytes:
         ) from None
     except (ValueError, TypeError) as exc:  # NaN/Infinity, or an object JSON cannot hold
         raise InvalidRequestError(f"{endpoint}: the body is not valid JSON: {exc}") from None
+
+
+#: aiohttp's timeout while connecting (3.10+): raised before the request is written.
+_CONNECT_TIMEOUT: tuple[type[BaseException], ...] = tuple(
+    cls for cls in [getattr(aiohttp, "ConnectionTimeoutError", None)] if cls is not None
+)
+
+
+def _never_reached(error: AfterShipError) -> bool:
+    """True when ``error`` proves AfterShip did not act: a 429, or a request never sent."""
+    if isinstance(error, RateLimitError):
+        return True
+    return isinstance(error, APIConnectionError) and error.request_sent is False
 
 
 def _limiter_key(request: PreparedRequest) -> str:

@@ -15,11 +15,13 @@ from .ir import (
     Api,
     EnumDef,
     EnumMember,
+    ErrorRules,
     Field,
     Model,
     Operation,
     Pagination,
     Param,
+    RetrySafety,
     TypeRef,
 )
 from .load import LoadedSpec, SpecError
@@ -300,6 +302,7 @@ class _Builder:
             )
 
         aliases = tuple(self.alias(where, raw, query_params) for raw in op.get("x-listed-as", []))
+        safety = self.retry_safety(where, method.upper(), op.get("x-aftership"), body)
         tags = op.get("tags") or ["Default"]
         rate_limit = op.get("x-rate-limit")
         return Operation(
@@ -317,7 +320,45 @@ class _Builder:
             success_status=status,
             rate_limit=float(rate_limit) if rate_limit is not None else None,
             pagination=pagination,
+            safety=safety,
             aliases=aliases,
+        )
+
+    def retry_safety(self, where: str, method: str, raw: Any, body: TypeRef | None) -> RetrySafety:
+        """An operation's ``x-aftership`` retry declaration, checked (spec/CONVENTIONS.md)."""
+        if not isinstance(raw, dict):
+            raise self.fail(where, "x-aftership with retry and retry-reason is required")
+        unknown = set(raw) - {"retry", "retry-reason", "natural-key", "outcome-check"}
+        if unknown:
+            raise self.fail(where, f"x-aftership: unknown keys {sorted(unknown)}")
+        retry = raw.get("retry")
+        if retry not in ("idempotent", "natural-key", "unsafe"):
+            raise self.fail(where, "x-aftership.retry must be idempotent, natural-key or unsafe")
+        if method == "GET" and retry != "idempotent":
+            raise self.fail(where, "a GET is idempotent")
+        reason = clean_text(raw.get("retry-reason"))
+        if not reason:
+            raise self.fail(where, "x-aftership.retry-reason (one line) is required")
+        key = raw.get("natural-key")
+        if (key is not None) != (retry == "natural-key"):
+            raise self.fail(where, "x-aftership.natural-key goes with retry: natural-key, only")
+        fields: tuple[str, ...] = ()
+        code: int | None = None
+        if key is not None:
+            code = key.get("code") if isinstance(key, dict) else None
+            if not isinstance(code, int) or isinstance(code, bool):
+                raise self.fail(where, "x-aftership.natural-key.code must be the refusal's code")
+            fields = tuple(key.get("fields") or ())
+            model = self.models.get(body.name or "") if body is not None else None
+            known = {f.json_name for f in model.fields} if model else set()
+            missing = [f for f in fields if f not in known]
+            if missing:
+                raise self.fail(where, f"natural-key fields {missing} are not body fields")
+        check = clean_text(raw.get("outcome-check")) or None
+        if check is None and retry != "idempotent":
+            raise self.fail(where, "x-aftership.outcome-check is required unless idempotent")
+        return RetrySafety(
+            retry=retry, reason=reason, key_fields=fields, key_code=code, outcome_check=check
         )
 
     def alias(self, where: str, raw: Any, query_params: list[Param]) -> Alias:
@@ -348,6 +389,38 @@ class _Builder:
             fixed_query=tuple((by_json[name].py_name, value) for name, value in fixed.items()),
         )
 
+    def error_rules(self, raw: Any) -> ErrorRules:
+        """The top-level ``x-aftership.errors`` block: how the envelope tells errors apart."""
+        raw = raw if raw is not None else {}
+        if not isinstance(raw, dict):
+            raise self.fail("x-aftership.errors", "must be a mapping")
+        unknown = set(raw) - {"business-min-code", "details-key", "retryable-codes", "classes"}
+        if unknown:
+            raise self.fail("x-aftership.errors", f"unknown keys {sorted(unknown)}")
+        minimum = raw.get("business-min-code")
+        if minimum is not None and not _code(minimum):
+            raise self.fail("x-aftership.errors", "business-min-code must be an integer")
+        details = raw.get("details-key")
+        if details is not None and not isinstance(details, str):
+            raise self.fail("x-aftership.errors", "details-key must be a string")
+        retryable = raw.get("retryable-codes") or []
+        if not isinstance(retryable, list) or not all(_code(c) for c in retryable):
+            raise self.fail("x-aftership.errors", "retryable-codes must be a list of codes")
+        classes = raw.get("classes") or {}
+        if not isinstance(classes, dict):
+            raise self.fail("x-aftership.errors", "classes must map meta codes to classes")
+        for code, name in classes.items():
+            if not _code(code) or not isinstance(name, str) or not _CLASS_NAME.fullmatch(name):
+                raise self.fail(
+                    "x-aftership.errors", f"classes: {code!r}: {name!r} is not an error class"
+                )
+        return ErrorRules(
+            business_min_code=minimum,
+            details_key=details,
+            retryable_codes=tuple(sorted(retryable)),
+            classes=tuple(sorted(classes.items())),
+        )
+
     def build(self) -> Api:
         meta = self.doc.get("x-aftership")
         if not isinstance(meta, dict):
@@ -376,6 +449,7 @@ class _Builder:
             version=str(meta["version"]),
             base_url=self.doc["servers"][0]["url"].rstrip("/"),
             envelope=str(meta["envelope"]),
+            errors=self.error_rules(meta.get("errors")),
             default_rate_limit=float(meta.get("default-rate-limit", 10)),
             rate_limit_scope=scope,
             released=_iso_date(support.get("released")),
@@ -387,6 +461,13 @@ class _Builder:
             models=tuple(self.models.values()),
             enums=tuple(self.enums.values()),
         )
+
+
+_CLASS_NAME = re.compile(r"[A-Z][A-Za-z]*Error")
+
+
+def _code(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_date_or_datetime(options: list[Any]) -> bool:

@@ -75,7 +75,13 @@ from .ir import Api, Field, Model, Operation, Pagination, Param, TypeRef
 from .load import LoadedSpec, SpecError, load
 
 GROUPS = ("api", "operations", "models", "enums")
-_KNOWN_OP_EXTENSIONS = {"x-rate-limit", "x-pagination", "x-listed-method", "x-listed-as"}
+_KNOWN_OP_EXTENSIONS = {
+    "x-rate-limit",
+    "x-pagination",
+    "x-listed-method",
+    "x-listed-as",
+    "x-aftership",
+}
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 _RENAME_THRESHOLD = 0.8
 
@@ -485,6 +491,14 @@ class _Differ:
             before_rate = "-" if o.rate_limit is None else f"{o.rate_limit:g}/s"
             after_rate = "-" if n.rate_limit is None else f"{n.rate_limit:g}/s"
             report("rate-limit", f"rate limit {before_rate} -> {after_rate}", False)
+        if o.safety.retry != n.safety.retry:
+            # Retried before, and now not: a failure that may have acted raises
+            # OutcomeUnknownError where the call used to succeed on a retry.
+            report(
+                "retry",
+                f"retry safety {o.safety.retry} -> {n.safety.retry}",
+                n.safety.retry == "unsafe",
+            )
         for key in sorted(set(old.extensions) | set(new.extensions)):
             old_value, new_value = old.extensions.get(key), new.extensions.get(key)
             if old_value != new_value:

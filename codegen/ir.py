@@ -217,6 +217,27 @@ class Alias:
         return frozenset(name for name, _ in self.fixed_query)
 
 
+RetryClass = Literal["idempotent", "natural-key", "unsafe"]
+
+
+@dataclass(frozen=True)
+class RetrySafety:
+    """What a repeat of an operation does (``x-aftership.retry``): the transport's retry rule.
+
+    ``idempotent``: a repeat changes nothing more (reads, PUT/PATCH/DELETE, POSTs that only
+    compute). ``natural-key``: a repeat is refused with ``key_code`` (when every body field of
+    ``key_fields`` is set; a key of no fields is the resource in the path). ``unsafe``: a repeat
+    may act twice, so it is sent again only when the request provably never reached AfterShip.
+    """
+
+    retry: RetryClass
+    reason: str
+    key_fields: tuple[str, ...] = ()
+    key_code: int | None = None
+    #: How a caller finds out what happened after an ambiguous failure.
+    outcome_check: str | None = None
+
+
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
@@ -233,7 +254,13 @@ class Operation:
     success_status: int
     rate_limit: float | None
     pagination: Pagination | None
+    safety: RetrySafety
     aliases: tuple[Alias, ...] = ()
+
+    @property
+    def constant(self) -> str:
+        """The module constant holding the operation's description: ``CREATE_LABEL``."""
+        return self.operation_id.upper()
 
     @property
     def body_check(self) -> str | None:
@@ -248,12 +275,31 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class ErrorRules:
+    """How an API's envelope reports errors (``x-aftership.errors``)."""
+
+    #: A meta code at or above this marks an error even under HTTP 200 (Shipping).
+    business_min_code: int | None
+    #: The ``meta`` key holding a list of error details.
+    details_key: str | None
+    #: Meta codes that say the request may be retried.
+    retryable_codes: tuple[int, ...]
+    #: Meta code -> the name of the runtime's exception class, in code order.
+    classes: tuple[tuple[int, str], ...]
+
+    @property
+    def class_names(self) -> list[str]:
+        return sorted({name for _, name in self.classes})
+
+
+@dataclass(frozen=True)
 class Api:
     name: str
     title: str
     version: str
     base_url: str
     envelope: str
+    errors: ErrorRules
     default_rate_limit: float
     #: ``"endpoint"``: each endpoint has its own rate budget; ``"api"``: one for the whole API.
     rate_limit_scope: str

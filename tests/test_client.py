@@ -15,6 +15,7 @@ from aftership_async import (
     InvalidRequestError,
     RequestOptions,
 )
+from aftership_async._operation import Operation
 from aftership_async._signing import sign_string, signature_headers
 from aftership_async._transport import encode_query
 
@@ -31,7 +32,9 @@ def test_pinned_versions() -> None:
 def test_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AFTERSHIP_API_KEY", "env-key")
     client = AfterShip()
-    prepared = client._transport.prepare(client.tracking.API, "GET", "/couriers")
+    prepared = client._transport.prepare(
+        client.tracking.API, Operation("t", "GET", "/couriers", "idempotent")
+    )
     assert prepared.headers["as-api-key"] == "env-key"
 
 
@@ -98,7 +101,9 @@ async def test_path_parameters_must_be_strings(client: AfterShip) -> None:
 def test_path_parameters_are_percent_encoded() -> None:
     client = AfterShip(api_key="k")
     prepared = client._transport.prepare(
-        client.returns.API, "GET", "/returns/rma/{rma_number}", path_params={"rma_number": "A B?#%"}
+        client.returns.API,
+        Operation("t", "GET", "/returns/rma/{rma_number}", "idempotent"),
+        path_params={"rma_number": "A B?#%"},
     )
     assert prepared.url == "https://api.aftership.com/returns/2026-07/returns/rma/A%20B%3F%23%25"
 
@@ -107,8 +112,7 @@ def test_query_order_and_encoding_on_the_wire() -> None:
     client = AfterShip(api_key="k")
     prepared = client._transport.prepare(
         client.tracking.API,
-        "GET",
-        "/trackings",
+        Operation("t", "GET", "/trackings", "idempotent"),
         query={"limit": 5, "tag": None, "keyword": "a&b c", "return_to_sender": False},
     )
     assert prepared.url == f"{T}/trackings?limit=5&keyword=a%26b%20c&return_to_sender=false"
@@ -219,7 +223,9 @@ def test_signature_without_body_or_query() -> None:
 
 def test_signed_client_requests_carry_the_signature() -> None:
     client = AfterShip(api_key="key123", api_secret="secret-abc")
-    prepared = client._transport.prepare(client.shipping.API, "GET", "/labels")
+    prepared = client._transport.prepare(
+        client.shipping.API, Operation("t", "GET", "/labels", "idempotent")
+    )
     assert prepared.headers["as-api-key"] == "key123"
     assert "date" in prepared.headers
     expected = signature_headers(

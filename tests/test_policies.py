@@ -110,7 +110,7 @@ def test_rate_limit_reset_is_honoured() -> None:
     exc = RateLimitError(
         "slow down", status_code=429, headers={"X-RateLimit-Reset": str(time.time() + 0.7)}
     )
-    delay = RetryPolicy().delay(exc, 1, "GET", random.Random(0))
+    delay = RetryPolicy().delay(exc, 1, random.Random(0))
     assert delay is not None and 0.5 < delay <= 0.7
 
 
@@ -118,23 +118,18 @@ def test_backoff_grows_with_jitter_and_a_cap() -> None:
     policy = RetryPolicy(max_attempts=10, backoff=0.5, max_backoff=4.0)
     exc = APIConnectionError("reset")
     rng = random.Random(1)
-    delays = [policy.delay(exc, n, "GET", rng) for n in range(1, 7)]
+    delays = [policy.delay(exc, n, rng) for n in range(1, 7)]
     assert all(d is not None for d in delays)
     for n, d in enumerate(delays, start=1):
         ceiling = min(4.0, 0.5 * 2 ** (n - 1))
         assert ceiling / 2 <= d <= ceiling  # type: ignore[operator]
-    assert policy.delay(exc, 10, "GET", rng) is None
+    assert policy.delay(exc, 10, rng) is None
 
 
-def test_post_retry_can_be_disabled() -> None:
-    exc = InternalServerError("boom", status_code=500)
-    assert RetryPolicy(retry_post=False).delay(exc, 1, "POST", random.Random()) is None
-    assert (
-        RetryPolicy(retry_post=False).delay(
-            RateLimitError("x", status_code=429), 1, "POST", random.Random()
-        )
-        is not None
-    )
+def test_retry_post_is_gone_the_operation_declares_its_safety() -> None:
+    # RetryPolicy no longer decides by HTTP method: each operation's spec says what is safe.
+    with pytest.raises(TypeError):
+        RetryPolicy(retry_post=False)  # type: ignore[call-arg]
 
 
 async def test_per_call_retry_override(mocked: aioresponses) -> None:

@@ -51,7 +51,8 @@ async def test_a_corrupt_success_is_retried_like_a_dropped_connection(
 
 
 async def test_a_corrupt_create_is_retried_too(mocked: aioresponses) -> None:
-    # The POST may have been acted on: a retry then meets 4003, which bulk resolves.
+    # create_tracking has a natural key: a retry that meets 4003 says an earlier attempt
+    # may have created it (bulk resolves it to the existing tracking).
     mocked.post(f"{T}/trackings", status=201, body='{"meta": {"code": 201}, "data": {"id"')
     mocked.post(
         f"{T}/trackings",
@@ -61,8 +62,9 @@ async def test_a_corrupt_create_is_retried_too(mocked: aioresponses) -> None:
     from aftership_async import CreateTrackingRequest, TrackingAlreadyExistsError
 
     async with AfterShip(api_key=API_KEY, retry=FAST, rate_limit=None) as client:
-        with pytest.raises(TrackingAlreadyExistsError):
+        with pytest.raises(TrackingAlreadyExistsError, match="earlier attempt") as info:
             await client.tracking.create_tracking(CreateTrackingRequest(tracking_number="1Z1"))
+    assert info.value.retried_after == "CorruptResponseError"
     assert client.stats.requests == 2
 
 
@@ -95,7 +97,7 @@ async def test_a_well_formed_answer_of_the_wrong_shape_is_not_retried(
 def test_a_retry_after_that_is_not_a_finite_non_negative_number_is_ignored(value: str) -> None:
     policy = RetryPolicy(backoff=1.0, max_backoff=1.0)
     exc = RateLimitError("slow down", status_code=429, headers={"Retry-After": value})
-    delay = policy.delay(exc, 1, "GET", random.Random(0))
+    delay = policy.delay(exc, 1, random.Random(0))
     # The policy's own backoff (0.5 to 1 s), not "at once" and not forever.
     assert delay is not None and 0.5 <= delay <= 1.0
 
@@ -104,16 +106,16 @@ def test_a_sane_retry_after_still_wins() -> None:
     policy = RetryPolicy(backoff=1.0, max_backoff=1.0)
     for value, expected in (("0", 0.0), ("2.5", 2.5)):
         exc = RateLimitError("x", status_code=429, headers={"Retry-After": value})
-        assert policy.delay(exc, 1, "GET", random.Random(0)) == expected
+        assert policy.delay(exc, 1, random.Random(0)) == expected
     past = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() - 60))
     exc = RateLimitError("x", status_code=429, headers={"Retry-After": past})
-    assert policy.delay(exc, 1, "GET", random.Random(0)) == 0.0
+    assert policy.delay(exc, 1, random.Random(0)) == 0.0
 
 
 def test_a_non_finite_rate_limit_reset_is_ignored() -> None:
     policy = RetryPolicy(backoff=1.0, max_backoff=1.0)
     exc = RateLimitError("x", status_code=429, headers={"X-RateLimit-Reset": "nan"})
-    delay = policy.delay(exc, 1, "GET", random.Random(0))
+    delay = policy.delay(exc, 1, random.Random(0))
     assert delay is not None and 0.5 <= delay <= 1.0
 
 

@@ -13,11 +13,13 @@ its handler. The kinds mirror what AfterShip's clients meet in production:
 ``truncated``  a 200 whose JSON body is cut off half-way
 ``malformed``  a 200 whose body is not valid JSON
 
-The choice is made **before** the handler runs, so a faulted request changes
-nothing, with one deliberate exception: ``drop`` on a ``create_*`` operation
-runs the handler first and then drops the connection. The client cannot tell
-whether the resource exists; a retried create then meets the duplicate error
-(Tracking 4003), which is exactly the ambiguous failure bulk code must handle.
+The choice is made **before** the handler runs. A kind in the server's
+``after_action`` (by default ``drop``) strikes after the handler ran: the
+operation took effect (a tracking created, a label bought) and its answer is
+lost or replaced. The client cannot tell whether it happened; a retried create
+then meets its natural key's refusal (Tracking 4003, Shipping 4801), and an
+operation that has none must not be retried at all: exactly the ambiguous
+failure the client's retry rules are for. Any other kind changes nothing.
 
 Draws come from one ``random.Random(seed)`` consumed twice per request in
 arrival order, so the same seed and the same request sequence give the same

@@ -103,6 +103,11 @@ class FakeAfterShip:
             other endpoints documented.
         fault_rate: probability that a request is answered by a fault.
         faults: the fault kinds to draw from (see :data:`FAULT_KINDS`).
+        after_action: the fault kinds that strike after the server acted: the
+            operation runs (a label is bought, a tracking updated), then its
+            answer is replaced by the fault, so the client cannot tell what
+            happened. Default ``("drop",)``; ``FAULT_KINDS`` minus ``"429"``
+            makes every fault ambiguous (a 429 always means nothing was done).
         slow_seconds: how long a ``"slow"`` fault stalls.
         seed: makes content, ids and the fault sequence deterministic.
     """
@@ -119,6 +124,7 @@ class FakeAfterShip:
         rate_limits: RateLimitSetting = None,
         fault_rate: float = 0.0,
         faults: Iterable[str] = FAULT_KINDS,
+        after_action: Iterable[str] = ("drop",),
         slow_seconds: float = 30.0,
         seed: int = 0,
     ) -> None:
@@ -141,6 +147,11 @@ class FakeAfterShip:
         self.stats = FakeStats()
         self._state = State(seed, self.stats)
         self._faults = FaultPlan(fault_rate, faults, seed)
+        #: Faults scripted by :meth:`inject`: [kind, operationId or None, times left].
+        self._scripted: list[list[Any]] = []
+        self.after_action = frozenset(after_action)
+        if "429" in self.after_action or not self.after_action <= set(FAULT_KINDS):
+            raise ValueError(f"after_action takes fault kinds other than '429': {FAULT_KINDS}")
         self._limiter = RateLimiter(rate_limits) if rate_limits is not None else None
         self._latency_random = random.Random(f"{seed}:latency")
         self._specs = load_specs()
@@ -203,6 +214,29 @@ class FakeAfterShip:
     @fault_rate.setter
     def fault_rate(self, rate: float) -> None:
         self._faults.set_rate(rate)
+
+    def inject(self, kind: str, *, operation: str | None = None, times: int = 1) -> None:
+        """Answer the next ``times`` requests (of ``operation``, an operationId) with ``kind``.
+
+        ``fake.inject("500", operation="create_label")``: the next ``create_label``
+        gets a 500, whatever ``fault_rate`` says. A kind in ``after_action`` strikes
+        after the operation ran, as a drawn one does.
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {FAULT_KINDS}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._scripted.append([kind, operation, times])
+
+    def _scripted_fault(self, op: Operation) -> str | None:
+        for entry in self._scripted:
+            kind, operation, _ = entry
+            if operation is None or operation == op.operation_id:
+                entry[2] -= 1
+                if entry[2] == 0:
+                    self._scripted.remove(entry)
+                return str(kind)
+        return None
 
     # ------------------------------------------------------------------ store access
 
@@ -332,7 +366,8 @@ class FakeAfterShip:
         path_params = {k: unquote(v) for k, v in path_params.items()}
         self.stats.requests[op.operation_id] += 1
 
-        fault = self._faults.draw()
+        fault = self._faults.draw()  # drawn always: the random stream follows the requests
+        fault = self._scripted_fault(op) or fault
         decision: RateDecision | None = None
         if self._limiter is not None:
             decision = self._limiter.hit(key, op)
@@ -344,14 +379,15 @@ class FakeAfterShip:
         await self._sleep(self._latency_seconds())
         if fault is not None:
             self.stats.faults[fault] += 1
-            if not (fault == "drop" and op.is_create):
+            if fault not in self.after_action:
                 return await self._fault(fault, request, spec, op, key, headers)
 
         response = await self._handle(request, spec, op, path_params, headers)
-        if fault == "drop":  # a create that happened, and an answer that never arrives
+        if fault is not None:  # the server acted, and its answer never arrives
             self.stats.statuses[response.status] -= 1
             self.stats.statuses += Counter()  # drop the zero count
-            self._drop(request)
+            self.stats.acted_then_faulted[op.operation_id] += 1
+            return await self._fault(fault, request, spec, op, key, headers)
         return response
 
     async def _handle(

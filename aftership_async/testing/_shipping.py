@@ -185,6 +185,7 @@ def _file(kind: str, ident: str, paper: str = "4x6", file_type: str = "pdf") -> 
 def _create_label(call: Call) -> Any:
     body = call.body
     state = call.state
+    call.refuse_repeat(state.shipping["label"])  # 4801 for a repeated order_number
     account_id = body["shipper_account"]["id"]
     slug = _slug_for(call, account_id, body["service_type"])
     label_id = state.new_id("label")

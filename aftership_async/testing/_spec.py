@@ -51,16 +51,16 @@ class Operation:
     #: What the rate limit counts against: the endpoint key, or ``"*"`` for a whole-API budget.
     budget: str = ""
     literal_segments: int = 0
+    #: The spec's retry declaration (``x-aftership.retry``): idempotent, natural-key or unsafe.
+    retry: str = "idempotent"
+    #: Body fields whose repeat AfterShip refuses with ``key_code`` (``x-aftership.natural-key``).
+    key_fields: tuple[str, ...] = ()
+    key_code: int | None = None
 
     @property
     def endpoint(self) -> str:
         """The endpoint key used by rate limits: ``"GET /trackings/{id}"``."""
         return f"{self.method} {self.path}"
-
-    @property
-    def is_create(self) -> bool:
-        """A POST that makes a new resource (the ambiguous-failure case for "drop")."""
-        return self.method == "POST" and self.operation_id.startswith("create_")
 
 
 @attrs.frozen
@@ -162,6 +162,8 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
             (status,) = [code for code in op["responses"] if str(code).startswith("2")]
             envelope = spec.resolve(op["responses"][status])["content"]["application/json"]
             regex, literals = _template_regex(path)
+            declared = op.get("x-aftership", {})
+            key = declared.get("natural-key") or {}
             operations.append(
                 Operation(
                     api=name,
@@ -176,6 +178,9 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
                     budget="*" if info.get("rate-limit-scope") == "api" else "",
                     regex=regex,
                     literal_segments=literals,
+                    retry=declared.get("retry", "idempotent"),
+                    key_fields=tuple(key.get("fields") or ()),
+                    key_code=key.get("code"),
                 )
             )
     # Literal segments win over parameters (``/couriers/all`` before ``/couriers/{x}``).

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from ._content import stable_uuid
+from ._envelopes import bad_request
 from ._spec import ApiSpec, Operation
 
 __all__ = [
@@ -44,7 +45,9 @@ class FakeStats:
     (``"tracking"``, ``"label"``, ``"return"``, ``"courier_connection"``...);
     ``rate_limited`` the 429s sent by the rate limiter (not the injected
     ``"429"`` faults); ``versions`` the requests per API and requested
-    version, ``"tracking 2025-01 -> 2026-07"`` when another version served it.
+    version, ``"tracking 2025-01 -> 2026-07"`` when another version served it;
+    ``acted_then_faulted`` the requests per ``operationId`` that the server
+    carried out before a fault replaced their answer (``after_action``).
     """
 
     requests: Counter[str] = attrs.field(factory=Counter)
@@ -53,6 +56,7 @@ class FakeStats:
     created: Counter[str] = attrs.field(factory=Counter)
     rate_limited: int = 0
     versions: Counter[str] = attrs.field(factory=Counter)
+    acted_then_faulted: Counter[str] = attrs.field(factory=Counter)
 
 
 def encode_cursor(seq: int) -> str:
@@ -192,6 +196,25 @@ class Call:
     @property
     def api(self) -> str:
         return self.spec.name
+
+    def refuse_repeat(self, collection: Collection) -> None:
+        """Refuse a request whose natural key a record of ``collection`` already has.
+
+        The key and the refusal's code are the operation's ``x-aftership.natural-key``
+        in the spec (``create_label``: ``order_number``, 4801); a request without
+        every key field set is not protected, as with AfterShip.
+        """
+        fields, code = self.op.key_fields, self.op.key_code
+        if code is None or not fields or not isinstance(self.body, Mapping):
+            return
+        key = [self.body.get(name) for name in fields]
+        if any(value in (None, "") for value in key):
+            return
+        if any(
+            [record.get(name) for name in fields] == key for record in collection.items.values()
+        ):
+            named = ", ".join(f"{name} {value!r}" for name, value in zip(fields, key, strict=True))
+            raise bad_request(self.api, f"Duplicate {named}.", code)
 
 
 Handler = Callable[[Call], Any]

@@ -86,9 +86,13 @@ def test_generated_method_reads_declaratively() -> None:
     text = (ROOT / "generated/aftership_async_generated/tracking/api.py").read_text()
     method = text[text.index("    async def get_tracking_by_id(") :]
     method = method[: method.index("\n    async def ", 10)]
-    assert '"GET",\n            "/trackings/{id}",' in method
+    assert "self._call(\n            GET_TRACKING_BY_ID," in method
     assert "path_params={" in method and "response_type=Tracking" in method
-    assert len(method.splitlines()) < 45
+    assert len(method.splitlines()) < 50
+    # The operation's description, retry safety included, is one module constant.
+    constant = text[text.index("GET_TRACKING_BY_ID = Operation(") :]
+    constant = constant[: constant.index(")\n") + 1]
+    assert '"GET",\n    "/trackings/{id}",\n    "idempotent",' in constant
 
 
 def test_mini_model_shapes(tmp_path: Path) -> None:

@@ -41,9 +41,16 @@ from aftership_async import (
     malformed_fields,
 )
 from aftership_async._api import structure_response
-from aftership_async._envelope import ENVELOPES, unwrap
+from aftership_async._envelope import unwrap
+from aftership_async._operation import Operation
 from aftership_async._types import Model, Unset
 from aftership_async_generated._converter import CONVERTER
+from aftership_async_generated.returns.api import ReturnsAPI
+from aftership_async_generated.shipping.api import ShippingAPI
+from aftership_async_generated.tracking.api import TrackingAPI
+
+#: Each API's envelope rules, as generated from its spec.
+ENVELOPES = {api.name: api.envelope for api in (TrackingAPI.API, ShippingAPI.API, ReturnsAPI.API)}
 
 BOUNDED = settings(
     derandomize=True,
@@ -378,10 +385,16 @@ def test_odd_but_valid_values_through_the_whole_pipeline() -> None:
 
 CLIENT = AfterShip(api_key="k")
 TRANSPORT = CLIENT._transport
+ENVELOPES = {
+    group.API.name: group.API.envelope
+    for group in (CLIENT.tracking, CLIENT.shipping, CLIENT.returns)
+}
 
 
-def _prepare(**kwargs: Any) -> Any:
-    return TRANSPORT.prepare(CLIENT.returns.API, **kwargs)
+def _prepare(*, method: str, path: str, **kwargs: Any) -> Any:
+    return TRANSPORT.prepare(
+        CLIENT.returns.API, Operation("t", method, path, "idempotent"), **kwargs
+    )
 
 
 @settings(BOUNDED, max_examples=300)
@@ -434,7 +447,9 @@ async def test_bad_path_parameters_never_reach_the_network() -> None:
 def test_query_values_are_rejected_or_round_trip(keyword: str) -> None:
     try:
         prepared = TRANSPORT.prepare(
-            CLIENT.tracking.API, "GET", "/trackings", query={"keyword": keyword, "limit": 5}
+            CLIENT.tracking.API,
+            Operation("t", "GET", "/trackings", "idempotent"),
+            query={"keyword": keyword, "limit": 5},
         )
     except InvalidRequestError as exc:
         assert "query parameter 'keyword'" in str(exc)
@@ -448,7 +463,9 @@ def test_query_values_are_rejected_or_round_trip(keyword: str) -> None:
 def test_request_bodies_are_rejected_or_valid_json(number: str, ratio: float) -> None:
     body = {"tracking_number": number, "custom_fields": {"ratio": ratio}}
     try:
-        prepared = TRANSPORT.prepare(CLIENT.tracking.API, "POST", "/trackings", json_body=body)
+        prepared = TRANSPORT.prepare(
+            CLIENT.tracking.API, Operation("t", "POST", "/trackings", "idempotent"), json_body=body
+        )
     except InvalidRequestError as exc:
         assert "the body" in str(exc)
         return

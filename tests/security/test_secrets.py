@@ -15,6 +15,7 @@ from aftership_async import (
     APIConnectionError,
     RetryPolicy,
 )
+from aftership_async._operation import Operation
 
 from .helpers import RSA_PEM, assert_no_secret, exception_text, pem_fragments
 
@@ -43,7 +44,9 @@ def test_reprs_and_strs_hide_every_credential(auth: tuple[str, str]) -> None:
     transport = client._transport
     signer = transport._signer
     assert signer is not None
-    prepared = transport.prepare(client.tracking.API, "POST", "/trackings", json_body={"a": 1})
+    prepared = transport.prepare(
+        client.tracking.API, Operation("t", "POST", "/trackings", "idempotent"), json_body={"a": 1}
+    )
     texts = [
         repr(client),
         str(client),

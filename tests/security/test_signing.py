@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from aftership_async import NO_RETRY, AfterShip, ConfigurationError, InvalidRequestError
+from aftership_async._operation import Operation
 from aftership_async._signing import (
     RSA_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
@@ -302,8 +303,7 @@ def test_the_signature_headers_cannot_be_overridden_per_call() -> None:
         with pytest.raises(InvalidRequestError, match="set by the client"):
             client._transport.prepare(
                 client.tracking.API,
-                "GET",
-                "/couriers",
+                Operation("t", "GET", "/couriers", "idempotent"),
                 options=RequestOptions(headers={name: "x"}),
             )
 
@@ -318,5 +318,7 @@ def test_per_call_headers_are_checked_before_the_network(headers: dict[str, str]
     client = AfterShip(api_key=KEY)
     with pytest.raises(InvalidRequestError):
         client._transport.prepare(
-            client.tracking.API, "GET", "/couriers", options=RequestOptions(headers=headers)
+            client.tracking.API,
+            Operation("t", "GET", "/couriers", "idempotent"),
+            options=RequestOptions(headers=headers),
         )

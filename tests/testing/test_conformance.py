@@ -7,7 +7,7 @@ schema in the shipped spec, and the decoded model is what the client returns.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -35,8 +35,10 @@ class Recorder:
         self.capture = capture
         self.seen: dict[tuple[str, str], Any] = {}
 
-    async def __call__(self, api: str, operation_id: str, call: Awaitable[Any]) -> Any:
-        result = await call
+    async def __call__(
+        self, api: str, operation_id: str, call: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        result = await call()
         self.seen[(api, operation_id)] = self.capture.pop()
         return result
 
@@ -62,7 +64,7 @@ async def _tracking(run: Recorder, client: AfterShip) -> None:
     created = await run(
         "tracking",
         "create_tracking",
-        t.create_tracking(
+        lambda: t.create_tracking(
             body(
                 "CreateTrackingRequest",
                 {
@@ -76,41 +78,43 @@ async def _tracking(run: Recorder, client: AfterShip) -> None:
             )
         ),
     )
-    await run("tracking", "get_trackings", t.get_trackings(limit=10, tag=created.tag))
-    await run("tracking", "get_tracking_by_id", t.get_tracking_by_id(created.id))
+    await run("tracking", "get_trackings", lambda: t.get_trackings(limit=10, tag=created.tag))
+    await run("tracking", "get_tracking_by_id", lambda: t.get_tracking_by_id(created.id))
     await run(
         "tracking",
         "update_tracking_by_id",
-        t.update_tracking_by_id(created.id, body("UpdateTrackingByIdRequest", {"note": "n"})),
+        lambda: t.update_tracking_by_id(
+            created.id, body("UpdateTrackingByIdRequest", {"note": "n"})
+        ),
     )
     await run(
         "tracking",
         "mark_tracking_completed_by_id",
-        t.mark_tracking_completed_by_id(
+        lambda: t.mark_tracking_completed_by_id(
             created.id, body("MarkTrackingCompletedByIdRequest", {"reason": "DELIVERED"})
         ),
     )
-    await run("tracking", "retrack_tracking_by_id", t.retrack_tracking_by_id(created.id))
-    await run("tracking", "delete_tracking_by_id", t.delete_tracking_by_id(created.id))
-    everything = await run("tracking", "get_couriers", t.get_couriers())
-    mine = await run("tracking", "get_couriers", t.get_couriers(active=True))
+    await run("tracking", "retrack_tracking_by_id", lambda: t.retrack_tracking_by_id(created.id))
+    await run("tracking", "delete_tracking_by_id", lambda: t.delete_tracking_by_id(created.id))
+    everything = await run("tracking", "get_couriers", lambda: t.get_couriers())
+    mine = await run("tracking", "get_couriers", lambda: t.get_couriers(active=True))
     assert {c.slug for c in mine.couriers} < {c.slug for c in everything.couriers}
     assert (await t.get_user_couriers()) == mine  # the listed methods are aliases
     assert (await t.get_all_couriers()) == everything
     run.capture.items.clear()
-    picked = await run("tracking", "get_couriers", t.get_couriers(slug="ups-api,dhl"))
+    picked = await run("tracking", "get_couriers", lambda: t.get_couriers(slug="ups-api,dhl"))
     assert sorted(c.slug for c in picked.couriers) == ["dhl", "ups-api"]
     assert picked.total == 2
     detected = await run(
         "tracking",
         "detect_courier",
-        t.detect_courier(body("DetectCourierRequest", {"tracking_number": "123456789012"})),
+        lambda: t.detect_courier(body("DetectCourierRequest", {"tracking_number": "123456789012"})),
     )
     assert [c.slug for c in detected.couriers] == ["fedex"]
     predicted = await run(
         "tracking",
         "predict_batch",
-        t.predict_batch(
+        lambda: t.predict_batch(
             body(
                 "PredictBatchRequest",
                 {
@@ -130,7 +134,7 @@ async def _tracking(run: Recorder, client: AfterShip) -> None:
     single = await run(
         "tracking",
         "predict",
-        t.predict(
+        lambda: t.predict(
             body(
                 "EstimatedDeliveryDateRequest",
                 {
@@ -146,7 +150,7 @@ async def _tracking(run: Recorder, client: AfterShip) -> None:
     connection = await run(
         "tracking",
         "create_courier_connection",
-        t.create_courier_connection(
+        lambda: t.create_courier_connection(
             body(
                 "CreateCourierConnectionRequest",
                 {"courier_slug": "dhl-api", "credentials": {"api_key": "dhl-secret"}},
@@ -156,17 +160,17 @@ async def _tracking(run: Recorder, client: AfterShip) -> None:
     await run(
         "tracking",
         "get_courier_connections",
-        t.get_courier_connections(courier_slug="dhl-api", limit=5),
+        lambda: t.get_courier_connections(courier_slug="dhl-api", limit=5),
     )
     await run(
         "tracking",
         "get_courier_connection_by_id",
-        t.get_courier_connection_by_id(connection.id),
+        lambda: t.get_courier_connection_by_id(connection.id),
     )
     await run(
         "tracking",
         "update_courier_connection_by_id",
-        t.update_courier_connection_by_id(
+        lambda: t.update_courier_connection_by_id(
             connection.id,
             body("UpdateCourierConnectionByIdRequest", {"credentials": {"api_key": "rotated"}}),
         ),
@@ -174,7 +178,7 @@ async def _tracking(run: Recorder, client: AfterShip) -> None:
     await run(
         "tracking",
         "delete_courier_connection_by_id",
-        t.delete_courier_connection_by_id(connection.id),
+        lambda: t.delete_courier_connection_by_id(connection.id),
     )
 
 
@@ -183,7 +187,7 @@ async def _shipping(run: Recorder, client: AfterShip) -> None:
     account = await run(
         "shipping",
         "create_shipper_account",
-        s.create_shipper_account(
+        lambda: s.create_shipper_account(
             body(
                 "CreateShipperAccountRequest",
                 {
@@ -195,30 +199,32 @@ async def _shipping(run: Recorder, client: AfterShip) -> None:
             )
         ),
     )
-    await run("shipping", "get_shipper_accounts", s.get_shipper_accounts(slug="ups"))
-    await run("shipping", "get_shipper_account_by_id", s.get_shipper_account_by_id(account.id))
+    await run("shipping", "get_shipper_accounts", lambda: s.get_shipper_accounts(slug="ups"))
+    await run(
+        "shipping", "get_shipper_account_by_id", lambda: s.get_shipper_account_by_id(account.id)
+    )
     await run(
         "shipping",
         "update_shipper_account_info_by_id",
-        s.update_shipper_account_info_by_id(
+        lambda: s.update_shipper_account_info_by_id(
             account.id, body("UpdateShipperAccountInfoRequest", {"description": "Main UPS"})
         ),
     )
     await run(
         "shipping",
         "update_shipper_account_credentials_by_id",
-        s.update_shipper_account_credentials_by_id(account.id, {"password": "x"}),
+        lambda: s.update_shipper_account_credentials_by_id(account.id, {"password": "x"}),
     )
     await run(
         "shipping",
         "update_shipper_account_settings_by_id",
-        s.update_shipper_account_settings_by_id(account.id, {"paper_size": "4x6"}),
+        lambda: s.update_shipper_account_settings_by_id(account.id, {"paper_size": "4x6"}),
     )
     ref = {"id": account.id}
     label = await run(
         "shipping",
         "create_label",
-        s.create_label(
+        lambda: s.create_label(
             body(
                 "CreateLabelRequest",
                 {"shipper_account": ref, "service_type": "ups_ground", "shipment": SHIPMENT},
@@ -228,7 +234,7 @@ async def _shipping(run: Recorder, client: AfterShip) -> None:
     second = await run(
         "shipping",
         "create_label",
-        s.create_label(
+        lambda: s.create_label(
             body(
                 "CreateLabelRequest",
                 {"shipper_account": ref, "service_type": "ups_ground", "shipment": SHIPMENT},
@@ -236,44 +242,44 @@ async def _shipping(run: Recorder, client: AfterShip) -> None:
         ),
     )
     assert label.tracking_numbers[0].startswith("1Z")
-    await run("shipping", "get_labels", s.get_labels(limit=1))
-    await run("shipping", "get_label_by_id", s.get_label_by_id(label.id))
+    await run("shipping", "get_labels", lambda: s.get_labels(limit=1))
+    await run("shipping", "get_label_by_id", lambda: s.get_label_by_id(label.id))
     cancelled = await run(
         "shipping",
         "cancel_label",
-        s.cancel_label(body("CancelLabelRequest", {"label": {"id": label.id}})),
+        lambda: s.cancel_label(body("CancelLabelRequest", {"label": {"id": label.id}})),
     )
-    await run("shipping", "get_cancel_labels", s.get_cancel_labels())
-    await run("shipping", "get_cancel_label_by_id", s.get_cancel_label_by_id(cancelled.id))
+    await run("shipping", "get_cancel_labels", lambda: s.get_cancel_labels())
+    await run("shipping", "get_cancel_label_by_id", lambda: s.get_cancel_label_by_id(cancelled.id))
     rates = await run(
         "shipping",
         "calculate_rates",
-        s.calculate_rates(
+        lambda: s.calculate_rates(
             body("CalculateRatesRequest", {"shipper_accounts": [ref], "shipment": SHIPMENT})
         ),
     )
-    await run("shipping", "get_rates", s.get_rates())
-    await run("shipping", "get_rate_by_id", s.get_rate_by_id(rates.id))
+    await run("shipping", "get_rates", lambda: s.get_rates())
+    await run("shipping", "get_rate_by_id", lambda: s.get_rate_by_id(rates.id))
     manifest = await run(
         "shipping",
         "create_manifest",
-        s.create_manifest(
+        lambda: s.create_manifest(
             body("CreateManifestRequest", {"shipper_account": ref, "label_ids": [second.id]})
         ),
     )
-    await run("shipping", "get_manifests", s.get_manifests())
-    await run("shipping", "get_manifest_by_id", s.get_manifest_by_id(manifest.id))
-    await run("shipping", "get_couriers", s.get_couriers())
+    await run("shipping", "get_manifests", lambda: s.get_manifests())
+    await run("shipping", "get_manifest_by_id", lambda: s.get_manifest_by_id(manifest.id))
+    await run("shipping", "get_couriers", lambda: s.get_couriers())
     await run(
         "shipping",
         "validate_address",
-        s.validate_address(body("CreateAddressValidationRequest", {"address": ADDRESS})),
+        lambda: s.validate_address(body("CreateAddressValidationRequest", {"address": ADDRESS})),
     )
-    await run("shipping", "get_locations", s.get_locations(slug="ups", postal_code="10001"))
+    await run("shipping", "get_locations", lambda: s.get_locations(slug="ups", postal_code="10001"))
     pickup = await run(
         "shipping",
         "create_pickup",
-        s.create_pickup(
+        lambda: s.create_pickup(
             body(
                 "CreatePickupRequest",
                 {
@@ -286,44 +292,54 @@ async def _shipping(run: Recorder, client: AfterShip) -> None:
             )
         ),
     )
-    await run("shipping", "get_pickups", s.get_pickups())
-    await run("shipping", "get_pickup_by_id", s.get_pickup_by_id(pickup.id))
+    await run("shipping", "get_pickups", lambda: s.get_pickups())
+    await run("shipping", "get_pickup_by_id", lambda: s.get_pickup_by_id(pickup.id))
     cancelled_pickup = await run(
         "shipping",
         "cancel_pickup",
-        s.cancel_pickup(body("CancelPickupRequest", {"pickup": {"id": pickup.id}})),
+        lambda: s.cancel_pickup(body("CancelPickupRequest", {"pickup": {"id": pickup.id}})),
     )
-    await run("shipping", "get_cancel_pickups", s.get_cancel_pickups())
-    await run("shipping", "get_cancel_pickup_by_id", s.get_cancel_pickup_by_id(cancelled_pickup.id))
+    await run("shipping", "get_cancel_pickups", lambda: s.get_cancel_pickups())
     await run(
-        "shipping", "delete_shipper_account_by_id", s.delete_shipper_account_by_id(account.id)
+        "shipping",
+        "get_cancel_pickup_by_id",
+        lambda: s.get_cancel_pickup_by_id(cancelled_pickup.id),
+    )
+    await run(
+        "shipping",
+        "delete_shipper_account_by_id",
+        lambda: s.delete_shipper_account_by_id(account.id),
     )
 
 
 async def _returns(run: Recorder, client: AfterShip) -> None:
     r = client.returns
     create = body("CreateReturnRequest", RETURN_REQUEST)
-    first = await run("returns", "create_return", r.create_return(create))
+    first = await run("returns", "create_return", lambda: r.create_return(create))
     second = await r.create_return(create)
     run.capture.pop()
-    await run("returns", "get_returns", r.get_returns(page=1, limit=1))
-    await run("returns", "get_return_by_id", r.get_return_by_id(first.id))
-    await run("returns", "get_return_by_rma", r.get_return_by_rma(first.rma_number))
+    await run("returns", "get_returns", lambda: r.get_returns(page=1, limit=1))
+    await run("returns", "get_return_by_id", lambda: r.get_return_by_id(first.id))
+    await run("returns", "get_return_by_rma", lambda: r.get_return_by_rma(first.rma_number))
     approve = body("ApproveReturnRequest", {"notify_customer": False})
-    await run("returns", "approve_return_by_id", r.approve_return_by_id(first.id, approve))
+    await run("returns", "approve_return_by_id", lambda: r.approve_return_by_id(first.id, approve))
     await run(
-        "returns", "approve_return_by_rma", r.approve_return_by_rma(second.rma_number, approve)
+        "returns",
+        "approve_return_by_rma",
+        lambda: r.approve_return_by_rma(second.rma_number, approve),
     )
     receive = body(
         "ReceiveReturnItemsRequest", {"items": [{"external_id": "item-1", "quantity": 1}]}
     )
     await run(
-        "returns", "receive_return_items_by_id", r.receive_return_items_by_id(first.id, receive)
+        "returns",
+        "receive_return_items_by_id",
+        lambda: r.receive_return_items_by_id(first.id, receive),
     )
     await run(
         "returns",
         "receive_return_items_by_rma",
-        r.receive_return_items_by_rma(first.rma_number, receive),
+        lambda: r.receive_return_items_by_rma(first.rma_number, receive),
     )
     remove = body(
         "RemoveReturnItemsRequest",
@@ -331,12 +347,14 @@ async def _returns(run: Recorder, client: AfterShip) -> None:
          "notify_customer": False},
     )  # fmt: skip
     await run(
-        "returns", "remove_return_items_by_id", r.remove_return_items_by_id(second.id, remove)
+        "returns",
+        "remove_return_items_by_id",
+        lambda: r.remove_return_items_by_id(second.id, remove),
     )
     await run(
         "returns",
         "remove_return_items_by_rma",
-        r.remove_return_items_by_rma(second.rma_number, remove),
+        lambda: r.remove_return_items_by_rma(second.rma_number, remove),
     )
     attach = body(
         "AttachReturnShipmentsRequest",
@@ -346,50 +364,58 @@ async def _returns(run: Recorder, client: AfterShip) -> None:
     await run(
         "returns",
         "attach_return_shipments_by_id",
-        r.attach_return_shipments_by_id(first.id, attach),
+        lambda: r.attach_return_shipments_by_id(first.id, attach),
     )
     await run(
         "returns",
         "attach_return_shipments_by_rma",
-        r.attach_return_shipments_by_rma(first.rma_number, attach),
+        lambda: r.attach_return_shipments_by_rma(first.rma_number, attach),
     )
-    tags = await run("returns", "get_item_tags", r.get_item_tags())
+    tags = await run("returns", "get_item_tags", lambda: r.get_item_tags())
     item_id = first.return_items[0].id
     update = body("UpdateReturnItemRequest", {"item_tags": [{"id": tags.item_tags[0].id}]})
     item = await run(
-        "returns", "update_return_item_by_id", r.update_return_item_by_id(first.id, item_id, update)
+        "returns",
+        "update_return_item_by_id",
+        lambda: r.update_return_item_by_id(first.id, item_id, update),
     )
     assert item.item_tags[0].name == tags.item_tags[0].name
     await run(
         "returns",
         "update_return_item_by_rma",
-        r.update_return_item_by_rma(first.rma_number, item_id, update),
+        lambda: r.update_return_item_by_rma(first.rma_number, item_id, update),
     )
     resolve = body("ResolveReturnRequest", {})
-    await run("returns", "resolve_return_by_id", r.resolve_return_by_id(first.id, resolve))
+    await run("returns", "resolve_return_by_id", lambda: r.resolve_return_by_id(first.id, resolve))
     reject = body("RejectReturnRequest", {"reject_reason": "not eligible"})
-    await run("returns", "reject_return_by_id", r.reject_return_by_id(second.id, reject))
+    await run("returns", "reject_return_by_id", lambda: r.reject_return_by_id(second.id, reject))
     third = await r.create_return(create)
     run.capture.pop()
-    await run("returns", "reject_return_by_rma", r.reject_return_by_rma(third.rma_number, reject))
+    await run(
+        "returns", "reject_return_by_rma", lambda: r.reject_return_by_rma(third.rma_number, reject)
+    )
     fourth = await r.create_return(create)
     run.capture.pop()
     await r.approve_return_by_id(fourth.id, approve)
     run.capture.pop()
     await run(
-        "returns", "resolve_return_by_rma", r.resolve_return_by_rma(fourth.rma_number, resolve)
+        "returns",
+        "resolve_return_by_rma",
+        lambda: r.resolve_return_by_rma(fourth.rma_number, resolve),
     )
     drops = body("RecordDropoffDropsRequest", {"items": [{"external_order_item_id": "item-1",
                                                           "quantity": 1}]})  # fmt: skip
     await run(
         "returns",
         "record_dropoff_drops_by_rma",
-        r.record_dropoff_drops_by_rma(first.rma_number, "dropoff-1", drops),
+        lambda: r.record_dropoff_drops_by_rma(first.rma_number, "dropoff-1", drops),
     )
     link = await run(
         "returns",
         "create_returns_page_link",
-        r.create_returns_page_link(body("CreateReturnsPageLinkRequest", {"order_number": "1001"})),
+        lambda: r.create_returns_page_link(
+            body("CreateReturnsPageLinkRequest", {"order_number": "1001"})
+        ),
     )
     assert link.url.startswith("https://")
 

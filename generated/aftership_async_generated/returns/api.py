@@ -9,6 +9,8 @@ import functools
 from collections.abc import AsyncIterator
 
 from aftership_async._api import APIGroup
+from aftership_async._envelope import Envelope
+from aftership_async._operation import Operation
 from aftership_async._pagination import paginate
 from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
@@ -40,6 +42,155 @@ from .models import (
 
 __all__ = ["ReturnsAPI", "ReturnsAPIWithRawResponse"]
 
+# One constant per operation: where it lives and whether a repeat is safe
+# (the spec's ``x-aftership`` retry declaration; the transport applies the rule).
+GET_RETURNS = Operation(
+    "get_returns",
+    "GET",
+    "/returns",
+    "idempotent",
+)
+CREATE_RETURN = Operation(
+    "create_return",
+    "POST",
+    "/returns",
+    "unsafe",
+    check="list the order's returns (returns.get_returns with the order number) and look for this one",
+)
+GET_RETURN_BY_ID = Operation(
+    "get_return_by_id",
+    "GET",
+    "/returns/{return_id}",
+    "idempotent",
+)
+GET_RETURN_BY_RMA = Operation(
+    "get_return_by_rma",
+    "GET",
+    "/returns/rma/{rma_number}",
+    "idempotent",
+)
+APPROVE_RETURN_BY_ID = Operation(
+    "approve_return_by_id",
+    "POST",
+    "/returns/{return_id}/approve",
+    "natural-key",
+    key_code=40900,
+    check="get the return (returns.get_return_by_id) and look at its approval_status",
+)
+APPROVE_RETURN_BY_RMA = Operation(
+    "approve_return_by_rma",
+    "POST",
+    "/returns/rma/{rma_number}/approve",
+    "natural-key",
+    key_code=40900,
+    check="get the return (returns.get_return_by_rma) and look at its approval_status",
+)
+RESOLVE_RETURN_BY_ID = Operation(
+    "resolve_return_by_id",
+    "POST",
+    "/returns/{return_id}/resolve",
+    "natural-key",
+    key_code=40900,
+    check="get the return (returns.get_return_by_id) and look at its approval_status",
+)
+RESOLVE_RETURN_BY_RMA = Operation(
+    "resolve_return_by_rma",
+    "POST",
+    "/returns/rma/{rma_number}/resolve",
+    "natural-key",
+    key_code=40900,
+    check="get the return (returns.get_return_by_rma) and look at its approval_status",
+)
+REJECT_RETURN_BY_ID = Operation(
+    "reject_return_by_id",
+    "POST",
+    "/returns/{return_id}/reject",
+    "natural-key",
+    key_code=40900,
+    check="get the return (returns.get_return_by_id) and look at its approval_status",
+)
+REJECT_RETURN_BY_RMA = Operation(
+    "reject_return_by_rma",
+    "POST",
+    "/returns/rma/{rma_number}/reject",
+    "natural-key",
+    key_code=40900,
+    check="get the return (returns.get_return_by_rma) and look at its approval_status",
+)
+RECEIVE_RETURN_ITEMS_BY_ID = Operation(
+    "receive_return_items_by_id",
+    "POST",
+    "/returns/{return_id}/receive-items",
+    "unsafe",
+    check="get the return (returns.get_return_by_id) and look at its received items",
+)
+RECEIVE_RETURN_ITEMS_BY_RMA = Operation(
+    "receive_return_items_by_rma",
+    "POST",
+    "/returns/rma/{rma_number}/receive-items",
+    "unsafe",
+    check="get the return (returns.get_return_by_rma) and look at its received items",
+)
+UPDATE_RETURN_ITEM_BY_ID = Operation(
+    "update_return_item_by_id",
+    "PATCH",
+    "/returns/{return_id}/items/{item_id}",
+    "idempotent",
+)
+UPDATE_RETURN_ITEM_BY_RMA = Operation(
+    "update_return_item_by_rma",
+    "PATCH",
+    "/returns/rma/{rma_number}/items/{item_id}",
+    "idempotent",
+)
+REMOVE_RETURN_ITEMS_BY_ID = Operation(
+    "remove_return_items_by_id",
+    "POST",
+    "/returns/{return_id}/remove-items",
+    "unsafe",
+    check="get the return (returns.get_return_by_id) and look at its items",
+)
+REMOVE_RETURN_ITEMS_BY_RMA = Operation(
+    "remove_return_items_by_rma",
+    "POST",
+    "/returns/rma/{rma_number}/remove-items",
+    "unsafe",
+    check="get the return (returns.get_return_by_rma) and look at its items",
+)
+ATTACH_RETURN_SHIPMENTS_BY_ID = Operation(
+    "attach_return_shipments_by_id",
+    "POST",
+    "/returns/{return_id}/attach-shipments",
+    "unsafe",
+    check="get the return (returns.get_return_by_id) and look at its shipments",
+)
+ATTACH_RETURN_SHIPMENTS_BY_RMA = Operation(
+    "attach_return_shipments_by_rma",
+    "POST",
+    "/returns/rma/{rma_number}/attach-shipments",
+    "unsafe",
+    check="get the return (returns.get_return_by_rma) and look at its shipments",
+)
+RECORD_DROPOFF_DROPS_BY_RMA = Operation(
+    "record_dropoff_drops_by_rma",
+    "POST",
+    "/returns/rma/{rma_number}/dropoffs/{dropoff_id}/drops",
+    "unsafe",
+    check="get the return (returns.get_return_by_rma) and look at its drop-offs",
+)
+CREATE_RETURNS_PAGE_LINK = Operation(
+    "create_returns_page_link",
+    "POST",
+    "/returns/link",
+    "idempotent",
+)
+GET_ITEM_TAGS = Operation(
+    "get_item_tags",
+    "GET",
+    "/item-tags",
+    "idempotent",
+)
+
 
 class ReturnsAPI(APIGroup):
     """AfterShip Returns API, version 2026-07 (``https://api.aftership.com/returns/2026-07``)."""
@@ -48,7 +199,10 @@ class ReturnsAPI(APIGroup):
         name="returns",
         version="2026-07",
         base_url="https://api.aftership.com/returns/2026-07",
-        envelope="returns",
+        envelope=Envelope(
+            name="returns",
+            details_key="errors",
+        ),
         default_rate_limit=10.0,
         rate_limit_scope="api",
         released="2026-07-09",
@@ -111,6 +265,8 @@ class ReturnsAPI(APIGroup):
 
         ``GET /returns``, 10 requests/second, paginated by page (items in ``returns``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             page: Page number, 1..200.
             limit: Number of returns per page, 1..50.
@@ -127,8 +283,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`GetReturnsResponseData` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/returns",
+            GET_RETURNS,
             query={
                 "page": page,
                 "limit": limit,
@@ -194,6 +349,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns``, 10 requests/second.
 
+        Retry safety: unsafe (a repeat opens a second return for the order; AfterShip documents
+        no idempotency key). A failure that may have acted raises OutcomeUnknownError.
+
         Args:
             body: the request body.
 
@@ -201,8 +359,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 201).
         """
         return await self._call(
-            "POST",
-            "/returns",
+            CREATE_RETURN,
             body=body,
             body_type=CreateReturnRequest,
             response_type=Return,
@@ -223,6 +380,8 @@ class ReturnsAPI(APIGroup):
 
         ``GET /returns/{return_id}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             return_id: AfterShip return ID.
 
@@ -230,8 +389,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/returns/{return_id}",
+            GET_RETURN_BY_ID,
             path_params={
                 "return_id": return_id,
             },
@@ -252,6 +410,8 @@ class ReturnsAPI(APIGroup):
 
         ``GET /returns/rma/{rma_number}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             rma_number: RMA number of the return.
 
@@ -259,8 +419,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/returns/rma/{rma_number}",
+            GET_RETURN_BY_RMA,
             path_params={
                 "rma_number": rma_number,
             },
@@ -284,6 +443,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/{return_id}/approve``, 10 requests/second.
 
+        Retry safety: natural-key (approval is allowed only from submitted: a repeat is refused
+        with 409 (40900)).
+
         Args:
             return_id: AfterShip return ID.
             body: the request body.
@@ -292,8 +454,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 202).
         """
         return await self._call(
-            "POST",
-            "/returns/{return_id}/approve",
+            APPROVE_RETURN_BY_ID,
             path_params={
                 "return_id": return_id,
             },
@@ -319,6 +480,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/rma/{rma_number}/approve``, 10 requests/second.
 
+        Retry safety: natural-key (approval is allowed only from submitted: a repeat is refused
+        with 409 (40900)).
+
         Args:
             rma_number: RMA number of the return.
             body: the request body.
@@ -327,8 +491,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 202).
         """
         return await self._call(
-            "POST",
-            "/returns/rma/{rma_number}/approve",
+            APPROVE_RETURN_BY_RMA,
             path_params={
                 "rma_number": rma_number,
             },
@@ -354,6 +517,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/{return_id}/resolve``, 10 requests/second.
 
+        Retry safety: natural-key (a resolved return is done: a repeat is refused with 409
+        (40900)).
+
         Args:
             return_id: AfterShip return ID.
             body: the request body.
@@ -362,8 +528,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/{return_id}/resolve",
+            RESOLVE_RETURN_BY_ID,
             path_params={
                 "return_id": return_id,
             },
@@ -389,6 +554,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/rma/{rma_number}/resolve``, 10 requests/second.
 
+        Retry safety: natural-key (a resolved return is done: a repeat is refused with 409
+        (40900)).
+
         Args:
             rma_number: RMA number of the return.
             body: the request body.
@@ -397,8 +565,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/rma/{rma_number}/resolve",
+            RESOLVE_RETURN_BY_RMA,
             path_params={
                 "rma_number": rma_number,
             },
@@ -424,6 +591,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/{return_id}/reject``, 10 requests/second.
 
+        Retry safety: natural-key (a rejected return cannot be rejected again: a repeat is
+        refused with 409 (40900)).
+
         Args:
             return_id: AfterShip return ID.
             body: the request body.
@@ -432,8 +602,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/{return_id}/reject",
+            REJECT_RETURN_BY_ID,
             path_params={
                 "return_id": return_id,
             },
@@ -459,6 +628,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/rma/{rma_number}/reject``, 10 requests/second.
 
+        Retry safety: natural-key (a rejected return cannot be rejected again: a repeat is
+        refused with 409 (40900)).
+
         Args:
             rma_number: RMA number of the return.
             body: the request body.
@@ -467,8 +639,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/rma/{rma_number}/reject",
+            REJECT_RETURN_BY_RMA,
             path_params={
                 "rma_number": rma_number,
             },
@@ -496,6 +667,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/{return_id}/receive-items``, 10 requests/second.
 
+        Retry safety: unsafe (a repeat records the items as received twice). A failure that may
+        have acted raises OutcomeUnknownError.
+
         Args:
             return_id: AfterShip return ID.
             body: the request body.
@@ -504,8 +678,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/{return_id}/receive-items",
+            RECEIVE_RETURN_ITEMS_BY_ID,
             path_params={
                 "return_id": return_id,
             },
@@ -533,6 +706,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/rma/{rma_number}/receive-items``, 10 requests/second.
 
+        Retry safety: unsafe (a repeat records the items as received twice). A failure that may
+        have acted raises OutcomeUnknownError.
+
         Args:
             rma_number: RMA number of the return.
             body: the request body.
@@ -541,8 +717,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/rma/{rma_number}/receive-items",
+            RECEIVE_RETURN_ITEMS_BY_RMA,
             path_params={
                 "rma_number": rma_number,
             },
@@ -570,6 +745,8 @@ class ReturnsAPI(APIGroup):
 
         ``PATCH /returns/{return_id}/items/{item_id}`` (listed as PUT; the API uses PATCH), 10 requests/second.
 
+        Retry safety: idempotent (PATCH: a repeat leaves the resource as the first attempt did).
+
         Args:
             return_id: AfterShip return ID.
             item_id: ID of the return item (`return_items[].id`).
@@ -579,8 +756,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`ReturnItem` (HTTP 200).
         """
         return await self._call(
-            "PATCH",
-            "/returns/{return_id}/items/{item_id}",
+            UPDATE_RETURN_ITEM_BY_ID,
             path_params={
                 "return_id": return_id,
                 "item_id": item_id,
@@ -609,6 +785,8 @@ class ReturnsAPI(APIGroup):
 
         ``PATCH /returns/rma/{rma_number}/items/{item_id}`` (listed as PUT; the API uses PATCH), 10 requests/second.
 
+        Retry safety: idempotent (PATCH: a repeat leaves the resource as the first attempt did).
+
         Args:
             rma_number: RMA number of the return.
             item_id: ID of the return item (`return_items[].id`).
@@ -618,8 +796,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`ReturnItem` (HTTP 200).
         """
         return await self._call(
-            "PATCH",
-            "/returns/rma/{rma_number}/items/{item_id}",
+            UPDATE_RETURN_ITEM_BY_RMA,
             path_params={
                 "rma_number": rma_number,
                 "item_id": item_id,
@@ -646,6 +823,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/{return_id}/remove-items``, 10 requests/second.
 
+        Retry safety: unsafe (AfterShip documents no refusal for removing the same items twice).
+        A failure that may have acted raises OutcomeUnknownError.
+
         Args:
             return_id: AfterShip return ID.
             body: the request body.
@@ -654,8 +834,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/{return_id}/remove-items",
+            REMOVE_RETURN_ITEMS_BY_ID,
             path_params={
                 "return_id": return_id,
             },
@@ -681,6 +860,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/rma/{rma_number}/remove-items``, 10 requests/second.
 
+        Retry safety: unsafe (AfterShip documents no refusal for removing the same items twice).
+        A failure that may have acted raises OutcomeUnknownError.
+
         Args:
             rma_number: RMA number of the return.
             body: the request body.
@@ -689,8 +871,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/rma/{rma_number}/remove-items",
+            REMOVE_RETURN_ITEMS_BY_RMA,
             path_params={
                 "rma_number": rma_number,
             },
@@ -716,6 +897,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/{return_id}/attach-shipments``, 10 requests/second.
 
+        Retry safety: unsafe (a repeat attaches the shipments a second time). A failure that may
+        have acted raises OutcomeUnknownError.
+
         Args:
             return_id: AfterShip return ID.
             body: the request body.
@@ -724,8 +908,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/{return_id}/attach-shipments",
+            ATTACH_RETURN_SHIPMENTS_BY_ID,
             path_params={
                 "return_id": return_id,
             },
@@ -751,6 +934,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/rma/{rma_number}/attach-shipments``, 10 requests/second.
 
+        Retry safety: unsafe (a repeat attaches the shipments a second time). A failure that may
+        have acted raises OutcomeUnknownError.
+
         Args:
             rma_number: RMA number of the return.
             body: the request body.
@@ -759,8 +945,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`Return` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/returns/rma/{rma_number}/attach-shipments",
+            ATTACH_RETURN_SHIPMENTS_BY_RMA,
             path_params={
                 "rma_number": rma_number,
             },
@@ -788,6 +973,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/rma/{rma_number}/dropoffs/{dropoff_id}/drops``, 10 requests/second.
 
+        Retry safety: unsafe (a repeat records the drop-off a second time). A failure that may
+        have acted raises OutcomeUnknownError.
+
         Args:
             rma_number: RMA number of the return.
             dropoff_id: Dropoff ID, as encoded in the AfterShip Returns QR code.
@@ -797,8 +985,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`DropoffDrop` (HTTP 201).
         """
         return await self._call(
-            "POST",
-            "/returns/rma/{rma_number}/dropoffs/{dropoff_id}/drops",
+            RECORD_DROPOFF_DROPS_BY_RMA,
             path_params={
                 "rma_number": rma_number,
                 "dropoff_id": dropoff_id,
@@ -823,6 +1010,9 @@ class ReturnsAPI(APIGroup):
 
         ``POST /returns/link``, 10 requests/second.
 
+        Retry safety: idempotent (makes a deep link from the request; a repeat makes an
+        equivalent link and stores nothing).
+
         Args:
             body: the request body.
 
@@ -830,8 +1020,7 @@ class ReturnsAPI(APIGroup):
             The response's ``data`` as a :class:`ReturnsPageLink` (HTTP 201).
         """
         return await self._call(
-            "POST",
-            "/returns/link",
+            CREATE_RETURNS_PAGE_LINK,
             body=body,
             body_type=CreateReturnsPageLinkRequest,
             response_type=ReturnsPageLink,
@@ -850,12 +1039,13 @@ class ReturnsAPI(APIGroup):
 
         ``GET /item-tags``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Returns:
             The response's ``data`` as a :class:`GetItemTagsResponseData` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/item-tags",
+            GET_ITEM_TAGS,
             response_type=GetItemTagsResponseData,
             options=options,
         )

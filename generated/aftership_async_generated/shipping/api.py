@@ -10,6 +10,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aftership_async._api import APIGroup
+from aftership_async._envelope import Envelope
+from aftership_async._errors import (
+    APIError,
+    ConflictError,
+    InternalServerError,
+    LabelAlreadyExistsError,
+    NotFoundError,
+    RateLimitError,
+)
+from aftership_async._operation import Operation
 from aftership_async._pagination import paginate
 from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
@@ -56,6 +66,187 @@ from .models import (
 
 __all__ = ["ShippingAPI", "ShippingAPIWithRawResponse"]
 
+# One constant per operation: where it lives and whether a repeat is safe
+# (the spec's ``x-aftership`` retry declaration; the transport applies the rule).
+GET_LABELS = Operation(
+    "get_labels",
+    "GET",
+    "/labels",
+    "idempotent",
+)
+CREATE_LABEL = Operation(
+    "create_label",
+    "POST",
+    "/labels",
+    "natural-key",
+    key_fields=("order_number",),
+    key_code=4801,
+    check="look for the label by its order_number or references: shipping.get_labels (filter s=...)",
+)
+GET_LABEL_BY_ID = Operation(
+    "get_label_by_id",
+    "GET",
+    "/labels/{id}",
+    "idempotent",
+)
+GET_CANCEL_LABELS = Operation(
+    "get_cancel_labels",
+    "GET",
+    "/cancel-labels",
+    "idempotent",
+)
+CANCEL_LABEL = Operation(
+    "cancel_label",
+    "POST",
+    "/cancel-labels",
+    "natural-key",
+    key_fields=("label",),
+    key_code=4722,
+    check="list the cancelled labels (shipping.get_cancel_labels) and look for this label's id",
+)
+GET_CANCEL_LABEL_BY_ID = Operation(
+    "get_cancel_label_by_id",
+    "GET",
+    "/cancel-labels/{id}",
+    "idempotent",
+)
+GET_RATES = Operation(
+    "get_rates",
+    "GET",
+    "/rates",
+    "idempotent",
+)
+CALCULATE_RATES = Operation(
+    "calculate_rates",
+    "POST",
+    "/rates",
+    "idempotent",
+)
+GET_RATE_BY_ID = Operation(
+    "get_rate_by_id",
+    "GET",
+    "/rates/{id}",
+    "idempotent",
+)
+GET_MANIFESTS = Operation(
+    "get_manifests",
+    "GET",
+    "/manifests",
+    "idempotent",
+)
+CREATE_MANIFEST = Operation(
+    "create_manifest",
+    "POST",
+    "/manifests",
+    "unsafe",
+    check="list the manifests (shipping.get_manifests) and look for one with these labels",
+)
+GET_MANIFEST_BY_ID = Operation(
+    "get_manifest_by_id",
+    "GET",
+    "/manifests/{id}",
+    "idempotent",
+)
+GET_COURIERS = Operation(
+    "get_couriers",
+    "GET",
+    "/couriers",
+    "idempotent",
+)
+VALIDATE_ADDRESS = Operation(
+    "validate_address",
+    "POST",
+    "/address-validations",
+    "idempotent",
+)
+GET_LOCATIONS = Operation(
+    "get_locations",
+    "GET",
+    "/locations",
+    "idempotent",
+)
+GET_PICKUPS = Operation(
+    "get_pickups",
+    "GET",
+    "/pickups",
+    "idempotent",
+)
+CREATE_PICKUP = Operation(
+    "create_pickup",
+    "POST",
+    "/pickups",
+    "unsafe",
+    check="list the pickups (shipping.get_pickups) and look for one at this address and time",
+)
+GET_PICKUP_BY_ID = Operation(
+    "get_pickup_by_id",
+    "GET",
+    "/pickups/{id}",
+    "idempotent",
+)
+GET_CANCEL_PICKUPS = Operation(
+    "get_cancel_pickups",
+    "GET",
+    "/cancel-pickups",
+    "idempotent",
+)
+CANCEL_PICKUP = Operation(
+    "cancel_pickup",
+    "POST",
+    "/cancel-pickups",
+    "unsafe",
+    check="list the cancelled pickups (shipping.get_cancel_pickups) and look for this pickup's id",
+)
+GET_CANCEL_PICKUP_BY_ID = Operation(
+    "get_cancel_pickup_by_id",
+    "GET",
+    "/cancel-pickups/{id}",
+    "idempotent",
+)
+GET_SHIPPER_ACCOUNTS = Operation(
+    "get_shipper_accounts",
+    "GET",
+    "/shipper-accounts",
+    "idempotent",
+)
+CREATE_SHIPPER_ACCOUNT = Operation(
+    "create_shipper_account",
+    "POST",
+    "/shipper-accounts",
+    "unsafe",
+    check="list the shipper accounts (shipping.get_shipper_accounts) and look for this description",
+)
+GET_SHIPPER_ACCOUNT_BY_ID = Operation(
+    "get_shipper_account_by_id",
+    "GET",
+    "/shipper-accounts/{id}",
+    "idempotent",
+)
+DELETE_SHIPPER_ACCOUNT_BY_ID = Operation(
+    "delete_shipper_account_by_id",
+    "DELETE",
+    "/shipper-accounts/{id}",
+    "idempotent",
+)
+UPDATE_SHIPPER_ACCOUNT_INFO_BY_ID = Operation(
+    "update_shipper_account_info_by_id",
+    "PUT",
+    "/shipper-accounts/{id}/info",
+    "idempotent",
+)
+UPDATE_SHIPPER_ACCOUNT_CREDENTIALS_BY_ID = Operation(
+    "update_shipper_account_credentials_by_id",
+    "PATCH",
+    "/shipper-accounts/{id}/credentials",
+    "idempotent",
+)
+UPDATE_SHIPPER_ACCOUNT_SETTINGS_BY_ID = Operation(
+    "update_shipper_account_settings_by_id",
+    "PATCH",
+    "/shipper-accounts/{id}/settings",
+    "idempotent",
+)
+
 
 class ShippingAPI(APIGroup):
     """AfterShip Shipping API, version v3 (``https://api.aftership.com/postmen/v3``)."""
@@ -64,7 +255,28 @@ class ShippingAPI(APIGroup):
         name="shipping",
         version="v3",
         base_url="https://api.aftership.com/postmen/v3",
-        envelope="shipping",
+        envelope=Envelope(
+            name="shipping",
+            business_error_min_code=3000,
+            details_key="details",
+            code_errors={
+                3001: APIError,
+                4100: InternalServerError,
+                4101: InternalServerError,
+                4140: NotFoundError,
+                4153: NotFoundError,
+                4155: ConflictError,
+                4157: NotFoundError,
+                4172: RateLimitError,
+                4703: InternalServerError,
+                4705: InternalServerError,
+                4722: ConflictError,
+                4723: NotFoundError,
+                4724: ConflictError,
+                4801: LabelAlreadyExistsError,
+            },
+            retryable_codes=frozenset({4101}),
+        ),
         default_rate_limit=10.0,
         rate_limit_scope="api",
         released=None,
@@ -131,6 +343,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /labels``, 10 requests/second, paginated by next_token (items in ``labels``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             shipper_account_id: Only records of this shipper account.
             status: Only records in this status.
@@ -144,8 +358,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`LabelList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/labels",
+            GET_LABELS,
             query={
                 "shipper_account_id": shipper_account_id,
                 "status": status,
@@ -206,6 +419,10 @@ class ShippingAPI(APIGroup):
 
         ``POST /labels``, 10 requests/second.
 
+        Retry safety: natural-key (a label is a purchase; with order_number set a repeat is
+        refused with 4801 (DUPLICATE_ORDER_NUMBER), without it nothing protects a repeat). A
+        failure that may have acted raises OutcomeUnknownError when the key is not set.
+
         Args:
             body: the request body.
 
@@ -213,8 +430,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`Label` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/labels",
+            CREATE_LABEL,
             body=body,
             body_type=CreateLabelRequest,
             response_type=Label,
@@ -234,6 +450,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /labels/{id}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: Object id.
 
@@ -241,8 +459,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`Label` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/labels/{id}",
+            GET_LABEL_BY_ID,
             path_params={
                 "id": id,
             },
@@ -267,6 +484,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /cancel-labels``, 10 requests/second, paginated by next_token (items in ``cancel_labels``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             shipper_account_id: Only records of this shipper account.
             status: Only records in this status.
@@ -279,8 +498,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`CancelLabelList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/cancel-labels",
+            GET_CANCEL_LABELS,
             query={
                 "shipper_account_id": shipper_account_id,
                 "status": status,
@@ -336,6 +554,10 @@ class ShippingAPI(APIGroup):
 
         ``POST /cancel-labels``, 10 requests/second.
 
+        Retry safety: natural-key (a repeat for the same label is refused with 4722
+        (ALREADY_CANCELED)). A failure that may have acted raises OutcomeUnknownError when the
+        key is not set.
+
         Args:
             body: the request body.
 
@@ -343,8 +565,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`CancelLabel` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/cancel-labels",
+            CANCEL_LABEL,
             body=body,
             body_type=CancelLabelRequest,
             response_type=CancelLabel,
@@ -364,6 +585,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /cancel-labels/{id}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: Object id.
 
@@ -371,8 +594,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`CancelLabel` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/cancel-labels/{id}",
+            GET_CANCEL_LABEL_BY_ID,
             path_params={
                 "id": id,
             },
@@ -397,6 +619,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /rates``, 10 requests/second, paginated by next_token (items in ``rates``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
@@ -408,8 +632,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`RateRecordList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/rates",
+            GET_RATES,
             query={
                 "status": status,
                 "limit": limit,
@@ -463,6 +686,9 @@ class ShippingAPI(APIGroup):
 
         ``POST /rates``, 10 requests/second.
 
+        Retry safety: idempotent (computes an answer from the request and stores nothing a user
+        pays for).
+
         Args:
             body: the request body.
 
@@ -470,8 +696,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`RateRecord` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/rates",
+            CALCULATE_RATES,
             body=body,
             body_type=CalculateRatesRequest,
             response_type=RateRecord,
@@ -491,6 +716,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /rates/{id}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: Object id.
 
@@ -498,8 +725,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`RateRecord` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/rates/{id}",
+            GET_RATE_BY_ID,
             path_params={
                 "id": id,
             },
@@ -524,6 +750,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /manifests``, 10 requests/second, paginated by next_token (items in ``manifests``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             shipper_account_id: Only records of this shipper account.
             status: Only records in this status.
@@ -536,8 +764,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`ManifestList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/manifests",
+            GET_MANIFESTS,
             query={
                 "shipper_account_id": shipper_account_id,
                 "status": status,
@@ -593,6 +820,9 @@ class ShippingAPI(APIGroup):
 
         ``POST /manifests``, 10 requests/second.
 
+        Retry safety: unsafe (AfterShip documents no idempotency key for manifests: a repeat may
+        close out a second manifest). A failure that may have acted raises OutcomeUnknownError.
+
         Args:
             body: the request body.
 
@@ -600,8 +830,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`Manifest` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/manifests",
+            CREATE_MANIFEST,
             body=body,
             body_type=CreateManifestRequest,
             response_type=Manifest,
@@ -621,6 +850,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /manifests/{id}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: Object id.
 
@@ -628,8 +859,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`Manifest` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/manifests/{id}",
+            GET_MANIFEST_BY_ID,
             path_params={
                 "id": id,
             },
@@ -649,12 +879,13 @@ class ShippingAPI(APIGroup):
 
         ``GET /couriers``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Returns:
             The response's ``data`` as a :class:`ShippingCourierList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/couriers",
+            GET_COURIERS,
             response_type=ShippingCourierList,
             options=options,
         )
@@ -673,6 +904,9 @@ class ShippingAPI(APIGroup):
 
         ``POST /address-validations``, 10 requests/second.
 
+        Retry safety: idempotent (computes an answer from the request and stores nothing a user
+        pays for).
+
         Args:
             body: the request body.
 
@@ -680,8 +914,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`AddressValidation` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/address-validations",
+            VALIDATE_ADDRESS,
             body=body,
             body_type=CreateAddressValidationRequest,
             response_type=AddressValidation,
@@ -710,6 +943,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /locations``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             slug: Courier slug, e.g. `ups`.
             street: Street of the search address.
@@ -726,8 +961,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`ShippingLocationList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/locations",
+            GET_LOCATIONS,
             query={
                 "slug": slug,
                 "street": street,
@@ -760,6 +994,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /pickups``, 10 requests/second, paginated by next_token (items in ``pickups``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
@@ -771,8 +1007,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`PickupList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/pickups",
+            GET_PICKUPS,
             query={
                 "status": status,
                 "limit": limit,
@@ -825,6 +1060,9 @@ class ShippingAPI(APIGroup):
 
         ``POST /pickups``, 10 requests/second.
 
+        Retry safety: unsafe (a pickup books a courier; AfterShip documents no idempotency key
+        or duplicate refusal). A failure that may have acted raises OutcomeUnknownError.
+
         Args:
             body: the request body.
 
@@ -832,8 +1070,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`Pickup` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/pickups",
+            CREATE_PICKUP,
             body=body,
             body_type=CreatePickupRequest,
             response_type=Pickup,
@@ -853,6 +1090,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /pickups/{id}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: Object id.
 
@@ -860,8 +1099,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`Pickup` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/pickups/{id}",
+            GET_PICKUP_BY_ID,
             path_params={
                 "id": id,
             },
@@ -885,6 +1123,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /cancel-pickups``, 10 requests/second, paginated by next_token (items in ``cancel_pickups``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
@@ -896,8 +1136,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`CancelPickupList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/cancel-pickups",
+            GET_CANCEL_PICKUPS,
             query={
                 "status": status,
                 "limit": limit,
@@ -948,6 +1187,9 @@ class ShippingAPI(APIGroup):
 
         ``POST /cancel-pickups``, 10 requests/second.
 
+        Retry safety: unsafe (AfterShip documents no refusal code for cancelling a pickup
+        twice). A failure that may have acted raises OutcomeUnknownError.
+
         Args:
             body: the request body.
 
@@ -955,8 +1197,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`CancelPickup` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/cancel-pickups",
+            CANCEL_PICKUP,
             body=body,
             body_type=CancelPickupRequest,
             response_type=CancelPickup,
@@ -976,6 +1217,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /cancel-pickups/{id}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: Object id.
 
@@ -983,8 +1226,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`CancelPickup` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/cancel-pickups/{id}",
+            GET_CANCEL_PICKUP_BY_ID,
             path_params={
                 "id": id,
             },
@@ -1007,6 +1249,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /shipper-accounts``, 10 requests/second, paginated by next_token (items in ``shipper_accounts``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             slug: Only accounts of this courier slug.
             limit: Maximum number of records per page (1 to 200).
@@ -1016,8 +1260,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`ShipperAccountList` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/shipper-accounts",
+            GET_SHIPPER_ACCOUNTS,
             query={
                 "slug": slug,
                 "limit": limit,
@@ -1063,6 +1306,9 @@ class ShippingAPI(APIGroup):
 
         ``POST /shipper-accounts``, 10 requests/second.
 
+        Retry safety: unsafe (a repeat creates a second shipper account; no duplicate refusal is
+        documented). A failure that may have acted raises OutcomeUnknownError.
+
         Args:
             body: the request body.
 
@@ -1070,8 +1316,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`ShipperAccount` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/shipper-accounts",
+            CREATE_SHIPPER_ACCOUNT,
             body=body,
             body_type=CreateShipperAccountRequest,
             response_type=ShipperAccount,
@@ -1092,6 +1337,8 @@ class ShippingAPI(APIGroup):
 
         ``GET /shipper-accounts/{id}``, 10 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: Object id.
 
@@ -1099,8 +1346,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`ShipperAccount` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/shipper-accounts/{id}",
+            GET_SHIPPER_ACCOUNT_BY_ID,
             path_params={
                 "id": id,
             },
@@ -1121,6 +1367,9 @@ class ShippingAPI(APIGroup):
 
         ``DELETE /shipper-accounts/{id}``, 10 requests/second.
 
+        Retry safety: idempotent (DELETE: a repeat finds the resource gone (404) and changes
+        nothing).
+
         Args:
             id: Object id.
 
@@ -1128,8 +1377,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`DeletedShipperAccount` (HTTP 200).
         """
         return await self._call(
-            "DELETE",
-            "/shipper-accounts/{id}",
+            DELETE_SHIPPER_ACCOUNT_BY_ID,
             path_params={
                 "id": id,
             },
@@ -1152,6 +1400,8 @@ class ShippingAPI(APIGroup):
 
         ``PUT /shipper-accounts/{id}/info``, 10 requests/second.
 
+        Retry safety: idempotent (PUT: a repeat leaves the resource as the first attempt did).
+
         Args:
             id: Object id.
             body: the request body.
@@ -1160,8 +1410,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`ShipperAccount` (HTTP 200).
         """
         return await self._call(
-            "PUT",
-            "/shipper-accounts/{id}/info",
+            UPDATE_SHIPPER_ACCOUNT_INFO_BY_ID,
             path_params={
                 "id": id,
             },
@@ -1187,6 +1436,8 @@ class ShippingAPI(APIGroup):
 
         ``PATCH /shipper-accounts/{id}/credentials`` (listed as PUT; the API uses PATCH), 10 requests/second.
 
+        Retry safety: idempotent (PATCH: a repeat leaves the resource as the first attempt did).
+
         Args:
             id: Object id.
             body: the request body.
@@ -1195,8 +1446,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`ShipperAccount` (HTTP 200).
         """
         return await self._call(
-            "PATCH",
-            "/shipper-accounts/{id}/credentials",
+            UPDATE_SHIPPER_ACCOUNT_CREDENTIALS_BY_ID,
             path_params={
                 "id": id,
             },
@@ -1222,6 +1472,8 @@ class ShippingAPI(APIGroup):
 
         ``PATCH /shipper-accounts/{id}/settings`` (listed as PUT; the API uses PATCH), 10 requests/second.
 
+        Retry safety: idempotent (PATCH: a repeat leaves the resource as the first attempt did).
+
         Args:
             id: Object id.
             body: the request body.
@@ -1230,8 +1482,7 @@ class ShippingAPI(APIGroup):
             The response's ``data`` as a :class:`dict[str, Any]` (HTTP 200).
         """
         return await self._call(
-            "PATCH",
-            "/shipper-accounts/{id}/settings",
+            UPDATE_SHIPPER_ACCOUNT_SETTINGS_BY_ID,
             path_params={
                 "id": id,
             },

@@ -9,6 +9,12 @@ import functools
 from collections.abc import AsyncIterator
 
 from aftership_async._api import APIGroup
+from aftership_async._envelope import Envelope
+from aftership_async._errors import (
+    NotFoundError,
+    TrackingAlreadyExistsError,
+)
+from aftership_async._operation import Operation
 from aftership_async._pagination import paginate
 from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
@@ -38,6 +44,112 @@ from .models import (
 
 __all__ = ["TrackingAPI", "TrackingAPIWithRawResponse"]
 
+# One constant per operation: where it lives and whether a repeat is safe
+# (the spec's ``x-aftership`` retry declaration; the transport applies the rule).
+GET_TRACKINGS = Operation(
+    "get_trackings",
+    "GET",
+    "/trackings",
+    "idempotent",
+)
+CREATE_TRACKING = Operation(
+    "create_tracking",
+    "POST",
+    "/trackings",
+    "natural-key",
+    key_fields=("tracking_number",),
+    key_code=4003,
+    check="look the tracking up by its tracking_number: tracking.get_trackings(tracking_numbers=...)",
+)
+GET_COURIERS = Operation(
+    "get_couriers",
+    "GET",
+    "/couriers",
+    "idempotent",
+)
+DETECT_COURIER = Operation(
+    "detect_courier",
+    "POST",
+    "/couriers/detect",
+    "idempotent",
+)
+GET_TRACKING_BY_ID = Operation(
+    "get_tracking_by_id",
+    "GET",
+    "/trackings/{id}",
+    "idempotent",
+)
+UPDATE_TRACKING_BY_ID = Operation(
+    "update_tracking_by_id",
+    "PUT",
+    "/trackings/{id}",
+    "idempotent",
+)
+DELETE_TRACKING_BY_ID = Operation(
+    "delete_tracking_by_id",
+    "DELETE",
+    "/trackings/{id}",
+    "idempotent",
+)
+RETRACK_TRACKING_BY_ID = Operation(
+    "retrack_tracking_by_id",
+    "POST",
+    "/trackings/{id}/retrack",
+    "natural-key",
+    key_code=4013,
+    check="get the tracking (tracking.get_tracking_by_id) and look at its tag and checkpoints",
+)
+MARK_TRACKING_COMPLETED_BY_ID = Operation(
+    "mark_tracking_completed_by_id",
+    "POST",
+    "/trackings/{id}/mark-as-completed",
+    "unsafe",
+    check="get the tracking (tracking.get_tracking_by_id): a completed one has a last checkpoint from source 'user'",
+)
+PREDICT_BATCH = Operation(
+    "predict_batch",
+    "POST",
+    "/estimated-delivery-date/predict-batch",
+    "idempotent",
+)
+PREDICT = Operation(
+    "predict",
+    "POST",
+    "/estimated-delivery-date/predict",
+    "idempotent",
+)
+GET_COURIER_CONNECTIONS = Operation(
+    "get_courier_connections",
+    "GET",
+    "/courier-connections",
+    "idempotent",
+)
+CREATE_COURIER_CONNECTION = Operation(
+    "create_courier_connection",
+    "POST",
+    "/courier-connections",
+    "unsafe",
+    check="list the connections (tracking.get_courier_connections) and look for this courier account",
+)
+GET_COURIER_CONNECTION_BY_ID = Operation(
+    "get_courier_connection_by_id",
+    "GET",
+    "/courier-connections/{id}",
+    "idempotent",
+)
+DELETE_COURIER_CONNECTION_BY_ID = Operation(
+    "delete_courier_connection_by_id",
+    "DELETE",
+    "/courier-connections/{id}",
+    "idempotent",
+)
+UPDATE_COURIER_CONNECTION_BY_ID = Operation(
+    "update_courier_connection_by_id",
+    "PATCH",
+    "/courier-connections/{id}",
+    "idempotent",
+)
+
 
 class TrackingAPI(APIGroup):
     """AfterShip Tracking API, version 2026-07 (``https://api.aftership.com/tracking/2026-07``)."""
@@ -46,7 +158,13 @@ class TrackingAPI(APIGroup):
         name="tracking",
         version="2026-07",
         base_url="https://api.aftership.com/tracking/2026-07",
-        envelope="tracking",
+        envelope=Envelope(
+            name="tracking",
+            code_errors={
+                4003: TrackingAlreadyExistsError,
+                4004: NotFoundError,
+            },
+        ),
         default_rate_limit=10.0,
         rate_limit_scope="endpoint",
         released="2026-07-09",
@@ -109,6 +227,8 @@ class TrackingAPI(APIGroup):
 
         ``GET /trackings``, 6 requests/second, paginated by cursor (items in ``trackings``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             cursor: Opaque cursor of the page to fetch (`next_cursor` of the previous page). Omit
                 for the first page.
@@ -139,8 +259,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`GetTrackingsResponseData` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/trackings",
+            GET_TRACKINGS,
             query={
                 "cursor": cursor,
                 "limit": limit,
@@ -237,6 +356,10 @@ class TrackingAPI(APIGroup):
 
         ``POST /trackings``, 20 requests/second.
 
+        Retry safety: natural-key (a repeat of the same tracking_number (and slug) is refused
+        with 4003). A failure that may have acted raises OutcomeUnknownError when the key is not
+        set.
+
         Args:
             body: the request body.
 
@@ -244,8 +367,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`Tracking` (HTTP 201).
         """
         return await self._call(
-            "POST",
-            "/trackings",
+            CREATE_TRACKING,
             body=body,
             body_type=CreateTrackingRequest,
             response_type=Tracking,
@@ -269,6 +391,8 @@ class TrackingAPI(APIGroup):
 
         ``GET /couriers``, 5 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             active: `true`: only the couriers activated for the account; omitted: every courier.
             slug: Comma-separated courier slugs to return (e.g. `dhl,ups,usps`).
@@ -277,8 +401,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`GetCouriersResponseData` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/couriers",
+            GET_COURIERS,
             query={
                 "active": active,
                 "slug": slug,
@@ -340,6 +463,9 @@ class TrackingAPI(APIGroup):
 
         ``POST /couriers/detect``, 3 requests/second.
 
+        Retry safety: idempotent (computes an answer from the request and stores nothing a user
+        pays for).
+
         Args:
             body: the request body.
 
@@ -347,8 +473,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`DetectCourierResponseData` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/couriers/detect",
+            DETECT_COURIER,
             body=body,
             body_type=DetectCourierRequest,
             response_type=DetectCourierResponseData,
@@ -371,6 +496,8 @@ class TrackingAPI(APIGroup):
 
         ``GET /trackings/{id}``, 5 requests/second.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
             fields: Comma-separated fields to include: `destination_postal_code`,
@@ -386,8 +513,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/trackings/{id}",
+            GET_TRACKING_BY_ID,
             path_params={
                 "id": id,
             },
@@ -416,6 +542,8 @@ class TrackingAPI(APIGroup):
 
         ``PUT /trackings/{id}``, 5 requests/second.
 
+        Retry safety: idempotent (PUT: a repeat leaves the resource as the first attempt did).
+
         Args:
             id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
             body: the request body.
@@ -424,8 +552,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
         """
         return await self._call(
-            "PUT",
-            "/trackings/{id}",
+            UPDATE_TRACKING_BY_ID,
             path_params={
                 "id": id,
             },
@@ -449,6 +576,9 @@ class TrackingAPI(APIGroup):
 
         ``DELETE /trackings/{id}``, 5 requests/second.
 
+        Retry safety: idempotent (DELETE: a repeat finds the resource gone (404) and changes
+        nothing).
+
         Args:
             id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
 
@@ -456,8 +586,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
         """
         return await self._call(
-            "DELETE",
-            "/trackings/{id}",
+            DELETE_TRACKING_BY_ID,
             path_params={
                 "id": id,
             },
@@ -481,6 +610,9 @@ class TrackingAPI(APIGroup):
 
         ``POST /trackings/{id}/retrack``, 5 requests/second.
 
+        Retry safety: natural-key (a retrack makes the tracking active, and a repeat on an
+        active tracking is refused with 4013).
+
         Args:
             id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
 
@@ -488,8 +620,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/trackings/{id}/retrack",
+            RETRACK_TRACKING_BY_ID,
             path_params={
                 "id": id,
             },
@@ -514,6 +645,9 @@ class TrackingAPI(APIGroup):
 
         ``POST /trackings/{id}/mark-as-completed``, 5 requests/second.
 
+        Retry safety: unsafe (a repeat adds another user checkpoint; AfterShip documents no
+        refusal for it). A failure that may have acted raises OutcomeUnknownError.
+
         Args:
             id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
             body: the request body.
@@ -522,8 +656,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/trackings/{id}/mark-as-completed",
+            MARK_TRACKING_COMPLETED_BY_ID,
             path_params={
                 "id": id,
             },
@@ -548,6 +681,9 @@ class TrackingAPI(APIGroup):
 
         ``POST /estimated-delivery-date/predict-batch``, 20 requests/second.
 
+        Retry safety: idempotent (computes an answer from the request and stores nothing a user
+        pays for).
+
         Args:
             body: the request body.
 
@@ -555,8 +691,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`PredictBatchResponseData` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/estimated-delivery-date/predict-batch",
+            PREDICT_BATCH,
             body=body,
             body_type=PredictBatchRequest,
             response_type=PredictBatchResponseData,
@@ -578,6 +713,9 @@ class TrackingAPI(APIGroup):
 
         ``POST /estimated-delivery-date/predict``, 5 requests/second.
 
+        Retry safety: idempotent (computes an answer from the request and stores nothing a user
+        pays for).
+
         Args:
             body: the request body.
 
@@ -585,8 +723,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`EstimatedDeliveryDateResponse` (HTTP 200).
         """
         return await self._call(
-            "POST",
-            "/estimated-delivery-date/predict",
+            PREDICT,
             body=body,
             body_type=EstimatedDeliveryDateRequest,
             response_type=EstimatedDeliveryDateResponse,
@@ -609,6 +746,8 @@ class TrackingAPI(APIGroup):
 
         ``GET /courier-connections``, paginated by cursor (items in ``courier_connections``).
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             courier_slug: Only connections of this courier (e.g. `dhl-api`).
             cursor: Opaque cursor of the page to fetch (`next_cursor` of the previous page).
@@ -618,8 +757,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`GetCourierConnectionsResponseData` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/courier-connections",
+            GET_COURIER_CONNECTIONS,
             query={
                 "courier_slug": courier_slug,
                 "cursor": cursor,
@@ -666,6 +804,10 @@ class TrackingAPI(APIGroup):
 
         ``POST /courier-connections``.
 
+        Retry safety: unsafe (AfterShip documents no idempotency key and no duplicate refusal: a
+        repeat may connect the account twice). A failure that may have acted raises
+        OutcomeUnknownError.
+
         Args:
             body: the request body.
 
@@ -673,8 +815,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`CourierConnection` (HTTP 201).
         """
         return await self._call(
-            "POST",
-            "/courier-connections",
+            CREATE_COURIER_CONNECTION,
             body=body,
             body_type=CreateCourierConnectionRequest,
             response_type=CourierConnection,
@@ -694,6 +835,8 @@ class TrackingAPI(APIGroup):
 
         ``GET /courier-connections/{id}``.
 
+        Retry safety: idempotent (a read: nothing changes on the server).
+
         Args:
             id: ID of a courier connection.
 
@@ -701,8 +844,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`CourierConnection` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/courier-connections/{id}",
+            GET_COURIER_CONNECTION_BY_ID,
             path_params={
                 "id": id,
             },
@@ -723,6 +865,9 @@ class TrackingAPI(APIGroup):
 
         ``DELETE /courier-connections/{id}``.
 
+        Retry safety: idempotent (DELETE: a repeat finds the resource gone (404) and changes
+        nothing).
+
         Args:
             id: ID of a courier connection.
 
@@ -730,8 +875,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`CourierConnection` (HTTP 200).
         """
         return await self._call(
-            "DELETE",
-            "/courier-connections/{id}",
+            DELETE_COURIER_CONNECTION_BY_ID,
             path_params={
                 "id": id,
             },
@@ -755,6 +899,8 @@ class TrackingAPI(APIGroup):
 
         ``PATCH /courier-connections/{id}``.
 
+        Retry safety: idempotent (PATCH: a repeat leaves the resource as the first attempt did).
+
         Args:
             id: ID of a courier connection.
             body: the request body.
@@ -763,8 +909,7 @@ class TrackingAPI(APIGroup):
             The response's ``data`` as a :class:`CourierConnection` (HTTP 200).
         """
         return await self._call(
-            "PATCH",
-            "/courier-connections/{id}",
+            UPDATE_COURIER_CONNECTION_BY_ID,
             path_params={
                 "id": id,
             },

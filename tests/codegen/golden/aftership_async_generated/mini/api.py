@@ -9,6 +9,11 @@ import functools
 from collections.abc import AsyncIterator
 
 from aftership_async._api import APIGroup
+from aftership_async._envelope import Envelope
+from aftership_async._errors import (
+    TrackingAlreadyExistsError,
+)
+from aftership_async._operation import Operation
 from aftership_async._pagination import paginate
 from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
@@ -25,6 +30,30 @@ from .models import (
 
 __all__ = ["MiniAPI", "MiniAPIWithRawResponse"]
 
+# One constant per operation: where it lives and whether a repeat is safe
+# (the spec's ``x-aftership`` retry declaration; the transport applies the rule).
+GET_THINGS = Operation(
+    "get_things",
+    "GET",
+    "/things",
+    "idempotent",
+)
+CREATE_THING = Operation(
+    "create_thing",
+    "POST",
+    "/things",
+    "natural-key",
+    key_fields=("name",),
+    key_code=4003,
+    check="look the thing up by its name",
+)
+UPDATE_THING_BY_ID = Operation(
+    "update_thing_by_id",
+    "PATCH",
+    "/things/{id}",
+    "idempotent",
+)
+
 
 class MiniAPI(APIGroup):
     """Mini API, version 2025-01 (``https://api.example.test/mini/2025-01``)."""
@@ -33,7 +62,12 @@ class MiniAPI(APIGroup):
         name="mini",
         version="2025-01",
         base_url="https://api.example.test/mini/2025-01",
-        envelope="tracking",
+        envelope=Envelope(
+            name="tracking",
+            code_errors={
+                4003: TrackingAlreadyExistsError,
+            },
+        ),
         default_rate_limit=10.0,
         rate_limit_scope="endpoint",
         released="2025-01-09",
@@ -69,6 +103,8 @@ class MiniAPI(APIGroup):
 
         ``GET /things``, 6 requests/second, paginated by cursor (items in ``things``).
 
+        Retry safety: idempotent (a read).
+
         Args:
             cursor: Opaque cursor.
             limit: query parameter limit
@@ -80,8 +116,7 @@ class MiniAPI(APIGroup):
             The response's ``data`` as a :class:`ThingPage` (HTTP 200).
         """
         return await self._call(
-            "GET",
-            "/things",
+            GET_THINGS,
             query={
                 "cursor": cursor,
                 "limit": limit,
@@ -179,6 +214,9 @@ class MiniAPI(APIGroup):
 
         ``POST /things``.
 
+        Retry safety: natural-key (a repeat of the same name is refused with 4003). A failure
+        that may have acted raises OutcomeUnknownError when the key is not set.
+
         Args:
             body: the request body.
 
@@ -186,8 +224,7 @@ class MiniAPI(APIGroup):
             The response's ``data`` as a :class:`Thing` (HTTP 201).
         """
         return await self._call(
-            "POST",
-            "/things",
+            CREATE_THING,
             body=body,
             body_type=CreateThingRequest,
             response_type=Thing,
@@ -206,6 +243,8 @@ class MiniAPI(APIGroup):
 
         ``PATCH /things/{id}`` (listed as PUT; the API uses PATCH).
 
+        Retry safety: idempotent (PATCH: a repeat leaves it as it was).
+
         Args:
             id: path parameter id
             body: the request body.
@@ -214,8 +253,7 @@ class MiniAPI(APIGroup):
             The response's ``data`` as a :class:`Thing` (HTTP 200).
         """
         return await self._call(
-            "PATCH",
-            "/things/{id}",
+            UPDATE_THING_BY_ID,
             path_params={
                 "id": id,
             },

@@ -33,5 +33,5 @@ async def test_without_a_short_deadline_the_attempt_keeps_its_own_timeout() -> N
         FakeAfterShip(fault_rate=1.0, faults=["slow"], slow_seconds=20.0) as fake,
         AfterShip(api_key="k", base_url=fake.url, timeout=0.3, retry=policy, rate_limit=None) as c,
     ):
-        with pytest.raises(APITimeoutError, match="0.3s timeout of an attempt"):
+        with pytest.raises(APITimeoutError, match=r"0\.3s timeout of an attempt"):
             await c.tracking.get_couriers()

@@ -18,16 +18,22 @@ number) is never replaced by its chunk's.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import enum
+import itertools
 from collections.abc import (
-    AsyncGenerator,
     AsyncIterable,
+    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
+    Iterator,
     Mapping,
     Sequence,
 )
-from typing import Any, Generic, Literal, TypeAlias, TypeVar
+from types import TracebackType
+from typing import Any, Generic, Literal, Self, TypeAlias, TypeVar
 
 import attrs
 
@@ -42,6 +48,7 @@ from aftership_async_generated.tracking import (
 from ._errors import (
     APIConnectionError,
     AuthenticationError,
+    ClientClosedError,
     ConfigurationError,
     InternalServerError,
     InvalidRequestError,
@@ -51,6 +58,7 @@ from ._errors import (
     RateLimitError,
     TrackingAlreadyExistsError,
 )
+from ._lifecycle import RunRegistry
 from ._policies import bulk_traffic
 from ._types import UNSET
 
@@ -159,9 +167,23 @@ _Checked = tuple[int, Any, TrackingRef]
 class BulkRun(Generic[I, R]):
     """An async iterator of results as they complete; ``collect()`` gathers them in input order.
 
-    Leaving the ``async for`` early, or cancelling the task that iterates,
-    cancels the work in flight and waits for it: no task outlives the run.
-    ``stats`` then tells what finished.
+    Use it as an async context manager to tie its tasks to a block::
+
+        async with client.bulk.lookup(numbers) as run:
+            async for result in run:
+                ...  # break, raise or be cancelled: the work in flight is cancelled
+
+    Leaving the block (normally, by ``break``, an exception or cancellation)
+    cancels the work still in flight and waits for it before the block is
+    left; so does :meth:`aclose`, or an exception or cancellation that reaches
+    the run while it waits for results. Without ``async with``, a ``break``
+    out of ``async for`` leaves the run open until the run object is garbage
+    collected: at once for ``async for r in client.bulk.lookup(...)`` on
+    CPython (its tasks are cancelled then, not awaited), later if it is kept in
+    a variable or a reference cycle; the client's ``close()`` cancels every
+    run it started and waits for it, so no task outlives the client. A run in
+    progress when its client closes raises :class:`ClientClosedError`.
+    ``stats`` then tells what finished, and ``stats.cancelled`` what did not.
     """
 
     def __init__(
@@ -172,20 +194,37 @@ class BulkRun(Generic[I, R]):
         concurrency: int,
         chunk: int,
         progress: Progress | None,
+        registry: RunRegistry | None = None,
     ) -> None:
         if concurrency < 1:
             raise InvalidRequestError("concurrency must be at least 1")
+        if registry is not None:
+            registry.check_open()
         self.stats = BulkStats()
-        self._results = self._run(inputs, worker, concurrency, chunk, progress)
+        self._engine: _Engine[I, R] = _Engine(
+            _Inputs(inputs, chunk), worker, concurrency, progress, self.stats, registry
+        )
 
-    def __aiter__(self) -> BulkRun[I, R]:
+    def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> BulkResult[I, R]:
-        return await self._results.__anext__()
+        return await self._engine.next()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     async def aclose(self) -> None:
-        await self._results.aclose()
+        """Cancel the work in flight and wait for it; the run then yields nothing more."""
+        await self._engine.stop(None)
 
     async def collect(self) -> list[BulkResult[I, R]]:
         """All results, in input order (this holds all N of them in memory)."""
@@ -193,83 +232,204 @@ class BulkRun(Generic[I, R]):
         results.sort(key=lambda r: r.index)
         return results
 
-    async def _run(
+    def __del__(self) -> None:
+        # Dropped without aclose() (``break`` out of a plain ``async for``): cancel now.
+        engine: _Engine[I, R] | None = self.__dict__.get("_engine")
+        if engine is not None:
+            engine.abandon()
+
+
+class _Phase(enum.Enum):
+    NEW = "new"  # not iterated yet
+    RUNNING = "running"
+    DONE = "done"  # exhausted, closed by aclose(), or ended by an exception
+    CLOSED = "closed"  # cancelled by the client's close()
+
+
+class _Engine(Generic[I, R]):
+    """The moving parts of one run: its inputs, its tasks, the results not yet handed out.
+
+    Apart from :class:`BulkRun` so that nothing here (the tasks, their done
+    callbacks, the client's registry) refers back to the run: dropping the last
+    reference to a run frees it at once, and its ``__del__`` cancels the tasks.
+    Registered with the client (``track``) from the first ``__anext__`` until
+    it ends, so that the client's ``close()`` can :meth:`cancel` it.
+    """
+
+    def __init__(
         self,
-        inputs: Iterable[I] | AsyncIterable[I],
+        inputs: _Inputs,
         worker: Callable[[Unit], Awaitable[list[BulkResult[I, R]]]],
         concurrency: int,
-        chunk: int,
         progress: Progress | None,
-    ) -> AsyncGenerator[BulkResult[I, R], None]:
-        units = _units(inputs, chunk)
-        pending: set[asyncio.Task[list[BulkResult[I, R]]]] = set()
+        stats: BulkStats,
+        registry: RunRegistry | None,
+    ) -> None:
+        self._inputs = inputs
+        self._worker = worker
+        self._concurrency = concurrency
+        self._progress = progress
+        self._stats = stats
+        self._registry = registry
+        self._pending: set[asyncio.Task[list[BulkResult[I, R]]]] = set()
         # Each task reports itself here when done: O(1) per completion, where
         # asyncio.wait(pending) would subscribe to all ``concurrency`` tasks
         # again for every completion.
-        finished: asyncio.Queue[asyncio.Task[list[BulkResult[I, R]]]] = asyncio.Queue()
-        exhausted = False
+        self._finished: asyncio.Queue[asyncio.Task[list[BulkResult[I, R]]]] = asyncio.Queue()
+        self._ready: collections.deque[BulkResult[I, R]] = collections.deque()
+        self._phase = _Phase.NEW
+        self._closed_by = ""
+        self._busy = False
+
+    async def next(self) -> BulkResult[I, R]:
+        if self._busy:
+            raise RuntimeError("a BulkRun is iterated by one task at a time")
+        self._busy = True
         try:
-            while True:
-                while not exhausted and len(pending) < concurrency:
-                    try:
-                        unit = await units.__anext__()
-                    except StopAsyncIteration:
-                        exhausted = True
-                        break
-                    self.stats.submitted += len(unit)
-                    task = asyncio.create_task(_guarded(worker, unit))
-                    task.add_done_callback(finished.put_nowait)
-                    pending.add(task)
-                if not pending:
-                    return
-                done = [await finished.get()]
-                while not finished.empty():
-                    done.append(finished.get_nowait())
-                pending.difference_update(done)
-                for task in done:
-                    for result in task.result():
-                        if result.ok:
-                            self.stats.succeeded += 1
-                        else:
-                            self.stats.failed += 1
-                        self.stats.created += result.created
-                        if progress is not None:
-                            progress(self.stats)
-                        yield result
+            return await self._next()
+        except StopAsyncIteration:
+            raise
+        except BaseException:
+            # The inputs or a progress callback raised, or the iterating task was
+            # cancelled: the work in flight goes too, before the error propagates.
+            await self.stop(None)
+            raise
         finally:
-            for task in pending:
+            self._busy = False
+
+    async def _next(self) -> BulkResult[I, R]:
+        if self._ready:
+            return self._deliver()
+        if self._phase is _Phase.NEW:
+            if self._registry is not None:
+                self._registry.track(self)
+            self._phase = _Phase.RUNNING
+        while True:
+            self._check()
+            while not self._inputs.exhausted and len(self._pending) < self._concurrency:
+                unit = await self._inputs.next_unit()
+                self._check()
+                if not unit:
+                    break
+                self._stats.submitted += len(unit)
+                task = asyncio.create_task(_guarded(self._worker, unit))
+                task.add_done_callback(self._finished.put_nowait)
+                self._pending.add(task)
+            if not self._pending:
+                self._end(_Phase.DONE)
+                raise StopAsyncIteration
+            done = [await self._finished.get()]
+            self._check()
+            while not self._finished.empty():
+                done.append(self._finished.get_nowait())
+            self._pending.difference_update(done)
+            for task in done:
+                self._ready.extend(task.result())
+            if self._ready:
+                return self._deliver()
+
+    def _deliver(self) -> BulkResult[I, R]:
+        result = self._ready.popleft()
+        if result.ok:
+            self._stats.succeeded += 1
+        else:
+            self._stats.failed += 1
+        self._stats.created += result.created
+        if self._progress is not None:
+            self._progress(self._stats)
+        return result
+
+    def _check(self) -> None:
+        """End the iteration if the run was stopped meanwhile (possibly by another task)."""
+        if self._phase is _Phase.DONE:
+            raise StopAsyncIteration
+        if self._phase is _Phase.CLOSED:
+            raise ClientClosedError(
+                f"{self._closed_by}; stats.cancelled counts the inputs it did not finish"
+            )
+
+    def _end(self, phase: _Phase) -> None:
+        if self._phase in (_Phase.NEW, _Phase.RUNNING):
+            self._phase = phase
+        self._ready.clear()  # results not handed out are not done: they count as cancelled
+        self._stats.cancelled = self._stats.submitted - self._stats.done
+        if not self._pending and self._registry is not None:
+            self._registry.untrack(self)
+
+    async def stop(self, closed_by: str | None) -> None:
+        """Cancel the tasks in flight and wait for them; ``closed_by``: the client's reason."""
+        if closed_by is not None and self._phase is _Phase.RUNNING:
+            self._closed_by = closed_by
+        self._end(_Phase.DONE if closed_by is None else _Phase.CLOSED)
+        pending = list(self._pending)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+            self._pending.difference_update(pending)
+            self._end(self._phase)
+
+    async def cancel(self, error: ClientClosedError) -> None:
+        """The client closes: stop, and make the iterating task raise ``error``'s kind."""
+        await self.stop(str(error))
+
+    def abandon(self) -> None:
+        """The run was dropped unclosed: cancel its tasks now, without waiting.
+
+        It stays registered until they are done, so a ``close()`` meanwhile
+        still waits for them.
+        """
+        self._end(_Phase.DONE)
+        if not self._pending:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing runs anyway
+            for task in list(self._pending):
                 task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
-            self.stats.cancelled = self.stats.submitted - self.stats.done
-            await units.aclose()
+                task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._pending.discard(task)
+        if not self._pending:
+            self._end(self._phase)
 
 
-async def _units(
-    inputs: Iterable[Any] | AsyncIterable[Any], size: int
-) -> AsyncGenerator[Unit, None]:
-    unit: Unit = []
-    async for index, item in _enumerate(inputs):
-        unit.append((index, item))
-        if len(unit) == size:
-            yield unit
-            unit = []
-    if unit:
-        yield unit
+class _Inputs:
+    """The inputs, sync or async, read lazily in units of ``size`` ``(index, item)`` pairs."""
 
+    def __init__(self, inputs: Iterable[Any] | AsyncIterable[Any], size: int) -> None:
+        self._source = inputs
+        self._size = size
+        self._index = 0
+        self._sync: Iterator[Any] | None = None
+        self._async: AsyncIterator[Any] | None = None
+        self.exhausted = False
 
-async def _enumerate(
-    inputs: Iterable[Any] | AsyncIterable[Any],
-) -> AsyncGenerator[tuple[int, Any], None]:
-    """``enumerate`` over a sync or async iterable, read lazily either way."""
-    if isinstance(inputs, AsyncIterable):
-        index = 0
-        async for item in inputs:
-            yield index, item
-            index += 1
-    else:
-        for pair in enumerate(inputs):
-            yield pair
+    async def next_unit(self) -> Unit:
+        """The next unit; empty once the inputs are exhausted."""
+        unit: Unit = []
+        if self.exhausted:
+            return unit
+        source = self._source
+        if isinstance(source, AsyncIterable):
+            if self._async is None:
+                self._async = source.__aiter__()
+            while len(unit) < self._size:
+                try:
+                    item = await self._async.__anext__()
+                except StopAsyncIteration:
+                    self.exhausted = True
+                    break
+                unit.append((self._index, item))
+                self._index += 1
+        else:
+            if self._sync is None:
+                self._sync = iter(source)
+            for item in itertools.islice(self._sync, self._size):
+                unit.append((self._index, item))
+                self._index += 1
+            if len(unit) < self._size:
+                self.exhausted = True
+        return unit
 
 
 async def _guarded(
@@ -347,16 +507,20 @@ def _not_found(ref: TrackingRef) -> NotFoundError:
 class Bulk:
     """``client.bulk``: many tracking operations at once, results streamed.
 
-    Each method returns a :class:`BulkRun` immediately; iterate it
-    (``async for result in client.bulk.lookup(numbers)``) or ``await
-    run.collect()``. ``concurrency`` bounds the units of work in flight
-    (the client's ``max_concurrency`` still bounds requests on the wire);
-    ``progress`` is called with the running :class:`BulkStats` after each
-    result.
+    Each method returns a :class:`BulkRun` immediately (or raises
+    :class:`ClientClosedError` on a closed client); iterate it, best in
+    ``async with client.bulk.lookup(numbers) as run: async for result in run:``,
+    or ``await run.collect()``. ``concurrency`` bounds the units of work in
+    flight (the client's ``max_concurrency`` still bounds requests on the
+    wire); ``progress`` is called with the running :class:`BulkStats` after
+    each result. The runs in progress are registered with the client, whose
+    ``close()`` cancels them.
     """
 
     def __init__(self, tracking: TrackingAPI) -> None:
         self._tracking = tracking
+        #: The client's transport: it refuses runs once closed and cancels live ones.
+        self._registry: RunRegistry = tracking._transport
 
     def lookup(
         self,
@@ -370,7 +534,12 @@ class Bulk:
         A number with no tracking gets a :class:`NotFoundError` result.
         """
         return BulkRun(
-            items, self._lookup_unit, concurrency=concurrency, chunk=LOOKUP_CHUNK, progress=progress
+            items,
+            self._lookup_unit,
+            concurrency=concurrency,
+            chunk=LOOKUP_CHUNK,
+            progress=progress,
+            registry=self._registry,
         )
 
     def get_or_create(
@@ -392,6 +561,7 @@ class Bulk:
             concurrency=concurrency,
             chunk=LOOKUP_CHUNK,
             progress=progress,
+            registry=self._registry,
         )
 
     def create(
@@ -403,7 +573,12 @@ class Bulk:
     ) -> BulkRun[CreateTrackingRequest, Tracking]:
         """Create one tracking per request; an existing one (4003) is fetched instead."""
         return BulkRun(
-            requests, self._create_unit, concurrency=concurrency, chunk=1, progress=progress
+            requests,
+            self._create_unit,
+            concurrency=concurrency,
+            chunk=1,
+            progress=progress,
+            registry=self._registry,
         )
 
     def get(
@@ -414,7 +589,14 @@ class Bulk:
         progress: Progress | None = None,
     ) -> BulkRun[str, Tracking]:
         """Fetch trackings by AfterShip id, one request each."""
-        return BulkRun(ids, self._get_unit, concurrency=concurrency, chunk=1, progress=progress)
+        return BulkRun(
+            ids,
+            self._get_unit,
+            concurrency=concurrency,
+            chunk=1,
+            progress=progress,
+            registry=self._registry,
+        )
 
     def detect_couriers(
         self,
@@ -425,7 +607,12 @@ class Bulk:
     ) -> BulkRun[str, DetectCourierResponseData]:
         """Detect the possible couriers of each tracking number."""
         return BulkRun(
-            numbers, self._detect_unit, concurrency=concurrency, chunk=1, progress=progress
+            numbers,
+            self._detect_unit,
+            concurrency=concurrency,
+            chunk=1,
+            progress=progress,
+            registry=self._registry,
         )
 
     # -- workers -----------------------------------------------------------

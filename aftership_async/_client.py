@@ -15,6 +15,7 @@ from aftership_async_generated.tracking import TrackingAPI
 
 from ._bulk import Bulk
 from ._errors import ConfigurationError
+from ._lifecycle import State
 from ._policies import RateLimit, RetryPolicy
 from ._signing import AuthScheme
 from ._transport import (
@@ -95,6 +96,10 @@ class AfterShip:
         async with AfterShip(api_key="...") as client:
             tracking = await client.tracking.get_tracking_by_id("5b7...")
 
+    A client is unopened, then open (``async with`` or the first call creates
+    the session), then closed for good: after :meth:`close` every call raises
+    :class:`ClientClosedError` and no new session is created.
+
     Args:
         api_key: the ``as-api-key``; defaults to ``$AFTERSHIP_API_KEY``.
         api_secret: the secret of a signing key: every request (all three
@@ -113,7 +118,9 @@ class AfterShip:
         base_urls: per-API full base URLs, e.g.
             ``{"shipping": "https://sandbox-api.aftership.com/postmen/v3"}``.
         session: an ``aiohttp.ClientSession`` to use; it is not closed by the
-            client. By default the client creates and closes its own.
+            client. By default the client creates and closes its own. A
+            closed one raises :class:`SessionClosedError` (here, or at the
+            call that finds it closed).
         timeout: seconds for one request, connect to last byte.
         user_agent: replaces the default ``aftership-async/<version> ...``.
         allow_insecure_http: allow ``http://`` to a non-loopback host.
@@ -205,11 +212,19 @@ class AfterShip:
         ``client.with_options(timeout=5, retry=NO_RETRY).tracking.get_tracking_by_id(...)``:
         the connection pool, credentials, concurrency cap, statistics and (unless
         ``rate_limit`` is given) the rate limiter are this client's. Closing the
-        derived client leaves the session open; close the original when done.
+        derived client closes it (its calls then raise :class:`ClientClosedError`,
+        its bulk runs are cancelled) and leaves this one and its session open;
+        closing this one closes every client derived from it. Raises
+        :class:`ClientClosedError` if this client is closed.
         """
         client = object.__new__(AfterShip)
         client._bind(self._transport.derive(timeout=timeout, retry=retry, rate_limit=rate_limit))
         return client
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called (on this client, or the one it derives from)."""
+        return self._transport.state is State.CLOSED
 
     @property
     def stats(self) -> TransportStats:
@@ -220,6 +235,7 @@ class AfterShip:
         return f"<AfterShip {self._transport!r}>"
 
     async def __aenter__(self) -> AfterShip:
+        """Open the session; a closed client raises :class:`ClientClosedError`."""
         await self._transport.open()
         return self
 
@@ -232,5 +248,9 @@ class AfterShip:
         await self.close()
 
     async def close(self) -> None:
-        """Release the connection pool (unless the session was passed in)."""
+        """Close for good: cancel the bulk runs in progress, wait for them, release the pool.
+
+        The pool is released unless the session was passed in. Calls made
+        afterwards raise :class:`ClientClosedError`; closing again is harmless.
+        """
         await self._transport.close()

@@ -20,6 +20,7 @@ __all__ = [
     "AfterShipError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
@@ -31,6 +32,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitError",
+    "SessionClosedError",
     "TrackingAlreadyExistsError",
     "UnprocessableEntityError",
     "WebhookError",
@@ -65,6 +67,24 @@ class ConfigurationError(AfterShipError, ValueError):
 
 class InvalidRequestError(AfterShipError, ValueError):
     """An argument was rejected before anything was sent."""
+
+
+class ClientClosedError(AfterShipError, RuntimeError):
+    """The client was closed: it sends nothing more and opens no new session.
+
+    Raised by a call (or a bulk run, or ``async with``) on a client after its
+    ``close()``, and by a bulk run that was in progress when the client closed.
+    A ``RuntimeError`` too, as aiohttp's own "Session is closed" is.
+    """
+
+
+class SessionClosedError(ClientClosedError):
+    """The ``aiohttp.ClientSession`` passed as ``session=`` is closed.
+
+    The client does not replace a session it was given: whoever owns it closed
+    it, so the client cannot send. Pass an open session, or none (the client
+    then creates and closes its own).
+    """
 
 
 class InvalidDataError(AfterShipError, ValueError):

@@ -40,12 +40,15 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    ClientClosedError,
     ConfigurationError,
     InvalidRequestError,
     InvalidResponseError,
     OutcomeUnknownError,
     RateLimitError,
+    SessionClosedError,
 )
+from ._lifecycle import Cancellable, State
 from ._operation import Operation, RetrySafety
 from ._policies import RateLimit, RetryPolicy, make_limiter, retryable
 from ._signing import AuthScheme, Signer, make_signer, sign_request
@@ -179,6 +182,12 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
+_SESSION_CLOSED = (
+    "the aiohttp.ClientSession passed as session= is closed: the client cannot send on it "
+    "and does not replace it; pass an open session, or none"
+)
+
+
 def _build_signer(api_secret: str | None, auth: AuthScheme | None) -> Signer | None:
     """``None`` for plain API-key auth, else the signer of ``auth`` (default ``"aes"``)."""
     if auth is not None and auth not in ("aes", "rsa"):
@@ -294,7 +303,18 @@ def _query_value(name: str, value: object) -> str:
 
 
 class Transport:
-    """Owns the aiohttp session, the credentials and the request path."""
+    """Owns the aiohttp session, the credentials and the request path.
+
+    And the client's lifecycle (:class:`~aftership_async._lifecycle.State`):
+    unopened until :meth:`open` or the first call, open, then closed for good
+    by :meth:`close`. A closed transport refuses every call with
+    :class:`ClientClosedError` and creates no session. It also keeps the live
+    bulk runs (:meth:`track`): ``close()`` cancels them and waits for them.
+
+    A derived transport (:meth:`derive`, behind ``with_options()``) shares its
+    root's session and registry of runs: closing the root closes it too;
+    closing it cancels only the runs started through it and leaves the root open.
+    """
 
     def __init__(
         self,
@@ -323,6 +343,8 @@ class Transport:
             raise ConfigurationError("max_concurrency must be at least 1")
         if max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be at least 1")
+        if session is not None and session.closed:
+            raise SessionClosedError(_SESSION_CLOSED)
         self.max_response_bytes = max_response_bytes
         #: The transport this one was derived from (``with_options``): it owns the session.
         self._parent: Transport | None = None
@@ -338,6 +360,10 @@ class Transport:
         }
         self._session = session
         self._owns_session = session is None
+        #: This transport's own state; a derived one is also closed when its root is.
+        self._state = State.UNOPENED
+        #: Live bulk runs, by the transport they were started on; shared with derived ones.
+        self._work: dict[Cancellable, Transport] = {}
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.rate_limiter = make_limiter(rate_limit)
@@ -370,9 +396,11 @@ class Transport:
         """
         if timeout is not None and timeout <= 0:
             raise ConfigurationError("timeout must be positive")
-        derived = copy.copy(self)
+        self.check_open()
+        derived = copy.copy(self)  # shares the session, the slots, the registry of runs...
         derived._parent = self._parent or self
         derived._owns_session = False
+        derived._state = State.UNOPENED  # ...but not the state: it follows the root's
         if timeout is not None:
             derived.timeout = timeout
         if retry is not None:
@@ -389,22 +417,84 @@ class Transport:
             return self._origin + _url_path(api.base_url)
         return api.base_url
 
+    @property
+    def state(self) -> State:
+        """Unopened, open or closed (a derived transport is closed when its root is)."""
+        if self._parent is not None and self._parent._state is State.CLOSED:
+            return State.CLOSED
+        if self._state is State.CLOSED or self._parent is None:
+            return self._state
+        return self._parent._state
+
+    def check_open(self) -> None:
+        """Raise :class:`ClientClosedError` if the client is closed; cheap, once per call."""
+        if self._state is State.CLOSED or (
+            self._parent is not None and self._parent._state is State.CLOSED
+        ):
+            raise ClientClosedError(
+                "the AfterShip client is closed: it sends nothing more and does not reopen; "
+                "create a new client"
+            )
+
     async def open(self) -> aiohttp.ClientSession:
-        """The session, created on first use when the caller gave none."""
+        """The session, created on first use when the caller gave none.
+
+        Raises :class:`ClientClosedError` once the client is closed (nothing is
+        created then) and :class:`SessionClosedError` when the caller's
+        ``session=`` has been closed. Contains no ``await`` before the session
+        exists, so concurrent first calls create one session.
+        """
+        self.check_open()
         if self._parent is not None:  # a derived transport: the parent's session
             return await self._parent.open()
-        if self._session is None or (self._owns_session and self._session.closed):
+        session = self._session
+        if session is None:
             # The connector holds as many connections as requests may be in flight.
-            self._session = aiohttp.ClientSession(
+            session = self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.max_concurrency),
             )
-            self._owns_session = True
-        return self._session
+        elif session.closed:
+            if not self._owns_session:
+                raise SessionClosedError(_SESSION_CLOSED)
+            # Ours, closed behind close()'s back: the client does not reopen either.
+            raise ClientClosedError("the AfterShip client's session was closed")
+        self._state = State.OPEN
+        return session
 
     async def close(self) -> None:
-        """Close the session if this transport created it; a caller's session is left open."""
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
+        """Close for good: cancel the live bulk runs, wait for them, release the session.
+
+        The session is closed only if this transport created it (a caller's is
+        left open). Calls already in flight on it fail as their connections
+        close; later ones raise :class:`ClientClosedError`. A derived transport
+        cancels only the runs started on it and leaves the session to its root.
+        Closing again does nothing more.
+        """
+        self._state = State.CLOSED  # first: nothing new starts while runs wind down
+        root = self._parent is None
+        try:
+            error = ClientClosedError(
+                "the AfterShip client was closed while this bulk run was in progress"
+            )
+            for work in [w for w, owner in self._work.items() if root or owner is self]:
+                await work.cancel(error)
+        finally:
+            session = self._session
+            if root and self._owns_session and session is not None and not session.closed:
+                await session.close()
+
+    def track(self, work: Cancellable) -> None:
+        """Register a live bulk run, so that :meth:`close` can cancel it.
+
+        Raises :class:`ClientClosedError` when the client is closed. The run
+        calls :meth:`untrack` when it finishes; the registry holds only live runs.
+        """
+        self.check_open()
+        self._work[work] = self
+
+    def untrack(self, work: Cancellable) -> None:
+        """Forget a run that finished, failed or was cancelled."""
+        self._work.pop(work, None)
 
     def prepare(
         self,

@@ -158,18 +158,19 @@ def test_csv_errors_blank_and_comma_only_rows_are_reported_on_their_lines(tmp_pa
 
 def test_a_closed_pipe_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     (tmp_path / "n.txt").write_text(numbers(3000))
-    process = subprocess.Popen(
+    # `with`: the pipes are closed at the end (an unclosed one is a ResourceWarning).
+    with subprocess.Popen(
         [SCRIPT, "track", "n.txt", *FAST],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env(),
-    )
-    assert process.stdout is not None and process.stderr is not None
-    assert json.loads(process.stdout.readline())["ok"] in (True, False)
-    process.stdout.close()  # `| head -1`
-    err = process.stderr.read().decode()
-    assert process.wait(timeout=60) != 0
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert json.loads(process.stdout.readline())["ok"] in (True, False)
+        process.stdout.close()  # `| head -1`
+        err = process.stderr.read().decode()
+        assert process.wait(timeout=60) != 0
     lines = [line for line in err.splitlines() if not line.startswith("--fake:")]
     assert lines == ["aftership-async: cannot write stdout: Broken pipe"]
 

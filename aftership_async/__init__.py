@@ -53,6 +53,7 @@ from ._errors import (
 from ._policies import (
     NO_RETRY,
     Limiter,
+    Permit,
     RateLimit,
     RateLimiter,
     RateLimitSetting,
@@ -91,6 +92,7 @@ __all__ = [
     "BulkStats",
     "Limiter",
     "Model",
+    "Permit",
     "RateLimit",
     "RateLimitSetting",
     "RateLimiter",

@@ -159,13 +159,30 @@ async def test_limiter_spaces_requests_at_the_documented_rate() -> None:
 
 def test_bucket_counts_each_wall_second_and_keeps_off_its_end() -> None:
     bucket = _Bucket(3.0)
-    assert [bucket.take_in_window(100.1 + i / 10) for i in range(3)] == [0.0, 0.0, 0.0]
+    t0 = bucket.stamp
+    for i in range(3):  # 3/s, spaced by 0.3 s (0.333 tightened by the margin)
+        assert bucket.wait(t0 + 0.3 * i, 100.0 + 0.3 * i) == 0.0
+        bucket.take(t0 + 0.3 * i, 100.0 + 0.3 * i)
     # the window is full: wait for the next wall-clock second
-    assert bucket.take_in_window(100.5) == pytest.approx(0.5)
+    assert bucket.wait(t0 + 0.65, 100.65) == pytest.approx(0.35)
     # a new window, but its last WINDOW_MARGIN seconds issue nothing
     late = 101 + 1 - WINDOW_MARGIN / 2
-    assert bucket.take_in_window(late) == pytest.approx(WINDOW_MARGIN / 2)
-    assert bucket.take_in_window(102.0) == 0.0
+    assert bucket.wait(t0 + late - 100, late) == pytest.approx(WINDOW_MARGIN / 2)
+    assert bucket.wait(t0 + 2.0, 102.0) == 0.0
+
+
+def test_a_permit_given_back_is_uncounted_and_a_late_one_is_refused() -> None:
+    bucket = _Bucket(1.0)
+    t0 = bucket.stamp
+    permit = bucket.take(t0, 100.2)
+    assert bucket.wait(t0 + 0.1, 100.3) > 0.5  # 1/s: the window is full
+    permit.release()
+    assert bucket.count == 0 and bucket.wait(t0 + 0.1, 100.3) == 0.0
+    permit.release()  # idempotent: no negative count
+    assert bucket.count == 0
+    # a permit whose window has closed is released on commit, not sent
+    stale = bucket.take(time.monotonic() - 5.0, time.time() - 5.0)
+    assert not stale.commit() and stale.state == "released"
 
 
 async def test_limiter_obeys_remaining_zero_and_server_limit() -> None:

@@ -226,7 +226,7 @@ async def test_a_mapping_sets_rates_by_endpoint(redis_server: RedisServer, names
         started = time.monotonic()
         for _ in range(3):  # another endpoint: documented 50/s
             await limiter.acquire("tracking GET /couriers", "GET /couriers", 50)
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 1.8  # at 1/s, three would take over 2 s
         await limiter.acquire(KEY, ENDPOINT, 10)
         await limiter.acquire(KEY, ENDPOINT, 10)  # 1/s configured: the next window
         assert limiter.stats.redis_waits >= 1

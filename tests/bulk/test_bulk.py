@@ -183,6 +183,7 @@ async def test_progress_callback_sees_every_result() -> None:
     assert calls == list(range(1, 76))
 
 
+@pytest.mark.slow
 async def test_100k_streamed_lookups_in_bounded_memory() -> None:
     total = 100_000
 
@@ -210,6 +211,7 @@ async def test_100k_streamed_lookups_in_bounded_memory() -> None:
     assert peak < peak_at_10k * 1.5 + 2_000_000
 
 
+@pytest.mark.slow
 async def test_5000_get_or_create_under_10pc_faults_of_every_kind_loses_nothing() -> None:
     """Every valid input ends OK, nothing is created twice, bad inputs keep their own error.
 

@@ -57,6 +57,7 @@ def _summary(err: str) -> dict[str, str]:
     return {line[:30].strip(): line[30:].strip() for line in rows if line.strip()}
 
 
+@pytest.mark.slow
 def test_make_demo_setting_loses_nothing_and_retries_every_429(tmp_path: Path) -> None:
     # The bundled 1,000 rows at the demo's defaults: 50 ms latency, 200 req/s on both sides,
     # run as `make demo` runs it: the console script in a fresh process. On an idle machine

@@ -56,6 +56,7 @@ def _per_second(times: Sequence[float]) -> Counter[int]:
     return Counter(int(t) for t in times)
 
 
+@pytest.mark.slow
 def test_it_is_a_limiter_and_redis_is_imported_lazily() -> None:
     assert isinstance(RateLimiter(), Limiter)
     code = (
@@ -65,6 +66,7 @@ def test_it_is_a_limiter_and_redis_is_imported_lazily() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_without_redis_py_a_clear_configuration_error() -> None:
     code = (
         "import sys\n"
@@ -305,6 +307,7 @@ async def test_a_client_with_the_limiter_sends_through_the_seam(
             assert limiter.stats.redis_permits >= client.stats.requests
 
 
+@pytest.mark.slow
 async def test_a_new_event_loop_gets_new_connections(redis_server: RedisServer) -> None:
     """A Celery task per ``asyncio.run``: the limiter made in one loop works in the next."""
     code = (

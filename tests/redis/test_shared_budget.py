@@ -23,7 +23,7 @@ LIMIT = 40
 PROCESSES = 4
 REQUESTS = 75
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
 
 async def test_four_processes_on_one_redis_budget_keep_under_the_limit_and_use_it(

@@ -9,11 +9,12 @@ STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_BENCH := $(VENV)/.installed-bench
 
-.PHONY: help install generate check-generated lint test test-services demo bench bench-tools clean
+.PHONY: help install generate check-generated lint test test-fast test-services demo bench bench-tools clean
 
 help:
 	@echo "make demo             bulk tracking lookup against the embedded fake server"
 	@echo "make test             lint, check-generated and the whole test suite"
+	@echo "make test-fast        the suite without the slow tests (subprocesses, packaging, mypy)"
 	@echo "make generate         regenerate generated/ and api.md from spec/"
 	@echo "make check-generated  fail if generated/ or api.md is stale"
 	@echo "make lint             ruff and mypy --strict"
@@ -72,6 +73,10 @@ test-services:
 
 test: lint check-generated test-services
 	$(BIN)/pytest -q
+
+# The inner loop: no lint, and none of the tests marked slow (pyproject.toml's markers).
+test-fast: $(STAMP_TEST) test-services
+	$(BIN)/pytest -q -m "not slow"
 
 demo: $(STAMP_BASE)
 	$(PY) -m aftership_async.demo

@@ -63,6 +63,7 @@ from ._errors import (
 from ._policies import (
     NO_RETRY,
     Limiter,
+    Permit,
     RateLimit,
     RateLimiter,
     RateLimitSetting,
@@ -98,6 +99,7 @@ __all__ = [
     "BulkStats",
     "Limiter",
     "Model",
+    "Permit",
     "RateLimit",
     "RateLimitSetting",
     "RateLimiter",

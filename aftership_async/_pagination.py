@@ -4,7 +4,16 @@ The three APIs page differently: Tracking by ``cursor`` (``pagination.next_curso
 and ``has_next_page``), Shipping by ``next_token`` (echoed in ``data``), Returns
 by ``page`` number (``pagination.has_next_page``). The generated ``iter_*``
 methods name the style; this module is the only place that knows what it
-means. Only one page is held in memory at a time.
+means. One page is held in memory at a time (and, for ``page``, the
+previous page's items, to compare).
+
+A server that never moves on ends the loop with :class:`InvalidResponseError`
+instead of looping forever: a repeated ``cursor`` or ``next_token``, or, for
+``page``, a page whose items equal the previous page's (a server that ignores
+``page`` answers page 1 every time). No correct server does that: page *n + 1*
+can repeat page *n* only if exactly one page of items was inserted ahead of
+them between the two requests, in which case the caller would see those
+items twice anyway.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ async def paginate(
     token: str | None = None
     page_number = 1
     seen_tokens: set[str] = set()
+    previous: list[Any] | None = None
     while True:
         kwargs = dict(params)
         if style == "cursor" and token:
@@ -47,6 +57,13 @@ async def paginate(
             kwargs["page"] = page_number
         page = await fetch(**kwargs, options=options)
         batch = _value(page, items) or []
+        if style == "page":
+            if batch and batch == previous:
+                raise InvalidResponseError(
+                    f"the server answered page {page_number} with the items of page "
+                    f"{page_number - 1} (and says there are more): it ignores the page number"
+                )
+            previous = list(batch)
         for item in batch:
             yield item
         if not batch:

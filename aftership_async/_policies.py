@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
@@ -28,6 +29,7 @@ from ._errors import (
 
 __all__ = [
     "Limiter",
+    "Permit",
     "RateLimiter",
     "RetryPolicy",
     "bulk_traffic",
@@ -139,13 +141,65 @@ def _header_float(headers: Mapping[str, str], name: str) -> float | None:
 RateLimitSetting = Literal["documented"] | float | Mapping[str, float] | None
 
 
+class Permit:
+    """One request's turn under a limiter, from the moment it is granted until it is sent.
+
+    A limiter counts the permit in its current window when it grants it. The
+    caller then does exactly one of two things:
+
+    * :meth:`commit` at the moment of sending: ``True`` while the permit's window
+      is still open (send now), ``False`` once it has closed (a stalled loop, a
+      long wait for a concurrency slot): the permit is released and the caller
+      asks for a new one, so nothing is sent into a window that was not counted;
+    * :meth:`release` when it will not send (cancelled, failed before sending):
+      the limiter gets the permit back, so a cancelled waiter leaves no debt.
+
+    Both are idempotent, and a permit neither committed nor released counts as
+    used. ``valid_until`` is a :func:`time.monotonic` time; ``give_back``
+    returns the permit to its limiter (called at most once).
+    """
+
+    __slots__ = ("_give_back", "_valid_until", "state")
+
+    def __init__(
+        self, valid_until: float = math.inf, give_back: Callable[[], None] | None = None
+    ) -> None:
+        self._valid_until = valid_until
+        self._give_back = give_back
+        #: ``"granted"``, then ``"committed"`` or ``"released"``.
+        self.state = "granted"
+
+    def __repr__(self) -> str:
+        return f"Permit(state={self.state!r})"
+
+    def commit(self) -> bool:
+        """Use the permit now: ``True`` to send, ``False`` if its window has closed (released)."""
+        if self.state == "granted":
+            if time.monotonic() < self._valid_until:
+                self.state = "committed"
+            else:
+                self.release()
+        return self.state == "committed"
+
+    def release(self) -> None:
+        """Give an unsent permit back to its limiter; nothing once committed or released."""
+        if self.state != "granted":
+            return
+        self.state = "released"
+        if self._give_back is not None:
+            self._give_back()
+
+
 @runtime_checkable
 class Limiter(Protocol):
     """The limiter seam: what :meth:`Transport.send` needs from a rate limiter.
 
     :class:`RateLimiter` (in this process) and ``RedisRateLimiter`` (one budget
     for every process and host) implement it; pass either as
-    ``AfterShip(rate_limit=...)``.
+    ``AfterShip(rate_limit=...)``. The transport waits for a :class:`Permit`
+    without holding a concurrency slot, then takes a slot, then commits the
+    permit (asking again when its window has closed meanwhile), and releases it
+    if the call is cancelled before it is sent.
     """
 
     @property
@@ -153,12 +207,20 @@ class Limiter(Protocol):
         """The configured rates; ``None`` turns limiting off (``acquire`` is not called)."""
         ...
 
-    async def acquire(self, key: str, endpoint: str, documented: float) -> None:
-        """Wait for a permit to send one request to ``key`` (``"<api> <METHOD> <path>"``)."""
+    async def acquire(self, key: str, endpoint: str, documented: float) -> Permit:
+        """Wait for a permit to send one request to ``key`` (``"<api> <METHOD> <path>"``).
+
+        The permit is counted from the moment it is returned; a caller cancelled
+        while waiting holds none. See :class:`Permit` for what to do with it.
+        """
         ...
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
-        """Learn from a response's ``X-RateLimit-*`` headers (a 429's included)."""
+        """Learn from a response's ``X-RateLimit-*`` headers (a 429's included).
+
+        A learned ``X-RateLimit-Limit`` may lower a rate the user configured
+        (see :func:`explicit_rate`) but never raise it.
+        """
         ...
 
 
@@ -182,6 +244,28 @@ def configured_rate(setting: RateLimitSetting, endpoint: str, documented: float)
     if isinstance(setting, Mapping):
         return float(setting.get(endpoint, documented))
     return float(setting)
+
+
+def explicit_rate(setting: RateLimitSetting, endpoint: str) -> float | None:
+    """The rate the user gave for an endpoint (a number, or its entry in a mapping), else None.
+
+    An explicit rate is a cap: a server's ``X-RateLimit-Limit`` may lower it,
+    never raise it. Endpoints on their documented rate (``"documented"``, or
+    left out of a mapping) follow the server up and down.
+    """
+    if setting is None or setting == "documented":
+        return None
+    if isinstance(setting, Mapping):
+        rate = setting.get(endpoint)
+        return None if rate is None else float(rate)
+    return float(setting)
+
+
+def rate_in_force(configured: float, learned: float | None, cap: float | None) -> float:
+    """The rate to pace at: the server's learned limit, kept under the user's ``cap``."""
+    if learned is None or not learned > 0:
+        return configured
+    return learned if cap is None else min(cap, learned)
 
 
 _bulk: ContextVar[bool] = ContextVar("aftership_async_bulk_traffic", default=False)
@@ -225,38 +309,61 @@ class _Bucket:
     are counted per wall-clock second and none is issued in the window's last
     :data:`WINDOW_MARGIN` seconds; the spacing is tightened by the same
     fraction so that a saturated endpoint still gets its full ``rate``.
+
+    Nothing is taken before it can be granted: a waiter computes its wait
+    (:meth:`wait`), sleeps, and takes the permit (:meth:`take`) only when it is
+    due, under :attr:`lock` so that waiters are served in order. A waiter
+    cancelled while it sleeps has taken nothing; a granted permit given back
+    unsent (:meth:`give_back`) is uncounted from its window, if still open.
     """
 
-    __slots__ = ("blocked_until", "count", "rate", "stamp", "tokens", "window")
+    __slots__ = ("blocked_until", "cap", "count", "lock", "rate", "stamp", "tokens", "window")
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, cap: float | None = None) -> None:
         self.rate = rate
+        #: The user's explicit rate: a learned limit never goes above it (None: no cap).
+        self.cap = cap
         self.tokens = 1.0
         self.stamp = time.monotonic()
         self.blocked_until = 0.0
         self.window = 0
         self.count = 0
+        self.lock = asyncio.Lock()
 
-    def take_in_window(self, wall: float) -> float:
-        """Count a permit in this one-second window; else how long until the next one."""
+    def _spacing(self) -> float:
+        return self.rate / (1 - WINDOW_MARGIN) if self.rate >= 1 else self.rate
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(1.0, self.tokens + max(0.0, now - self.stamp) * self._spacing())
+        self.stamp = now
+
+    def wait(self, now: float, wall: float) -> float:
+        """Seconds until a permit may be taken (monotonic ``now``, wall-clock ``wall``); 0: now."""
+        self._refill(now)
+        wait = max(0.0, (1.0 - self.tokens) / self._spacing(), self.blocked_until - now)
         window = int(wall)
-        if self.rate >= 1 and wall - window >= 1 - WINDOW_MARGIN:
-            return window + 1 - wall
+        if (self.rate >= 1 and wall - window >= 1 - WINDOW_MARGIN) or (
+            window == self.window and self.count >= max(1, int(self.rate))
+        ):
+            wait = max(wait, window + 1 - wall)
+        return wait
+
+    def take(self, now: float, wall: float) -> Permit:
+        """Count a permit in this window (call when :meth:`wait` says 0)."""
+        self._refill(now)
+        self.tokens -= 1.0
+        window = int(wall)
         if window != self.window:
             self.window, self.count = window, 0
-        if self.count < max(1, int(self.rate)):
-            self.count += 1
-            return 0.0
-        return window + 1 - wall
+        self.count += 1
+        end = window + 1 - (WINDOW_MARGIN if self.rate >= 1 else 0.0)
+        return Permit(now + (end - wall), functools.partial(self.give_back, window))
 
-    def reserve(self, now: float) -> float:
-        """Take a token; return how long the caller must wait for it."""
-        rate = self.rate / (1 - WINDOW_MARGIN) if self.rate >= 1 else self.rate
-        self.tokens = min(1.0, self.tokens + (now - self.stamp) * rate)
-        self.stamp = now
-        self.tokens -= 1.0
-        wait = 0.0 if self.tokens >= 0 else -self.tokens / rate
-        return max(wait, self.blocked_until - now)
+    def give_back(self, window: int) -> None:
+        """Undo one :meth:`take` of ``window`` whose request was not sent."""
+        if window == self.window and self.count > 0:
+            self.count -= 1
+        self.tokens = min(1.0, self.tokens + 1.0)
 
 
 class RateLimiter:
@@ -266,38 +373,49 @@ class RateLimiter:
     the spec), a number applies that many requests/second to every endpoint,
     a mapping sets limits by endpoint key (``"GET /trackings/{id}"``; others
     documented), ``None`` turns limiting off. When a response says
-    ``X-RateLimit-Remaining: 0``, the endpoint waits until ``X-RateLimit-Reset``;
-    a different ``X-RateLimit-Limit`` replaces the configured rate.
+    ``X-RateLimit-Remaining: 0``, the endpoint waits until ``X-RateLimit-Reset``.
+    A different ``X-RateLimit-Limit`` replaces a documented rate, up or down;
+    a rate the user gave is a cap, which a server's limit may only lower.
+    Waiters are served in order; one cancelled while waiting takes nothing,
+    and a permit released unsent is given back (see :class:`Permit`).
     """
 
     def __init__(self, setting: RateLimitSetting = "documented") -> None:
         self.setting = setting
         self._buckets: dict[str, _Bucket] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.waited = 0.0
 
-    async def acquire(self, key: str, endpoint: str, documented: float) -> None:
+    async def acquire(self, key: str, endpoint: str, documented: float) -> Permit:
         bucket = self._buckets.get(key)
         if bucket is None:
             rate = configured_rate(self.setting, endpoint, documented)
             if rate is None or rate <= 0:
-                return
-            bucket = self._buckets[key] = _Bucket(rate)
-        wait = bucket.reserve(time.monotonic())
-        while True:
-            if wait > 0:
+                return Permit()
+            bucket = self._buckets[key] = _Bucket(rate, explicit_rate(self.setting, endpoint))
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a lock serves one event loop: fresh ones in a new loop
+            if self._loop is not None:
+                for each in self._buckets.values():
+                    each.lock = asyncio.Lock()
+            self._loop = loop
+        async with bucket.lock:
+            while True:
+                now = time.monotonic()
+                wall = time.time()
+                wait = bucket.wait(now, wall)
+                if wait <= 0:
+                    return bucket.take(now, wall)
                 self.waited += wait
                 await asyncio.sleep(wait)
-            wait = bucket.take_in_window(time.time())
-            if wait <= 0:
-                return
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
         bucket = self._buckets.get(key)
         if bucket is None:
             return
         limit = _header_float(headers, "x-ratelimit-limit")
-        if limit and limit > 0 and limit != bucket.rate:
-            bucket.rate = limit
+        if limit is not None and math.isfinite(limit) and limit > 0:
+            bucket.rate = rate_in_force(bucket.rate, limit, bucket.cap)
         remaining = _header_float(headers, "x-ratelimit-remaining")
         reset = _header_float(headers, "x-ratelimit-reset")
         if remaining is not None and remaining <= 0 and reset is not None:

@@ -8,9 +8,12 @@ the other workers of a deployment; this one keeps the count in Redis:
   (``TIME``), never a host's: at most the limit per aligned window (per
   namespace, API and endpoint), and none in a window's last
   :data:`WINDOW_MARGIN` seconds, as the local limiter;
+* a permit released unsent (the caller was cancelled) is uncounted from its
+  window if that window is still open; one whose window closed before it was
+  sent is refused at send time and asked for again (see :class:`Permit`);
 * a 429 or ``X-RateLimit-Remaining: 0`` seen by any worker pauses every worker
   on that endpoint until ``X-RateLimit-Reset``; an ``X-RateLimit-Limit`` one
-  worker learns is used by all;
+  worker learns is used by all, under the rate the user configured, if any;
 * bulk traffic (``client.bulk``, the CLI, :func:`bulk_traffic` blocks) takes at
   most ``share`` of each window, single calls may use all of it;
 * each Redis call is bounded by ``timeout``; when Redis fails the limiter paces
@@ -23,6 +26,7 @@ redis-py is imported only when a limiter is built (the ``redis`` extra).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import math
@@ -37,11 +41,14 @@ import attrs
 from ._errors import ConfigurationError
 from ._policies import (
     WINDOW_MARGIN,
+    Permit,
     RateLimiter,
     RateLimitSetting,
     _header_float,
     configured_rate,
+    explicit_rate,
     is_bulk_traffic,
+    rate_in_force,
 )
 
 if TYPE_CHECKING:
@@ -67,12 +74,15 @@ FAILED: Any = object()
 # KEYS[2] pause: Redis time (µs) before which no permit is issued
 # KEYS[3] the limit learned from X-RateLimit-Limit
 # ARGV[1] requests/second configured, ARGV[2] share of a window this caller may fill
-# ARGV[3] the end-of-window margin (µs)
-# -> {1 or 0 (granted), µs to wait before asking again, limit in force times 1000}
+# ARGV[3] the end-of-window margin (µs), ARGV[4] the user's cap on the rate (0: none)
+# -> {1 or 0 (granted), µs to wait before asking again (granted: µs left in the window),
+#     limit in force times 1000, the window's start (µs; granted only)}
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(redis.call('GET', KEYS[3]) or ARGV[1]) or tonumber(ARGV[1])
+local cap = tonumber(ARGV[4] or '0') or 0
+if cap > 0 and limit > cap then limit = cap end
 local milli = math.floor(limit * 1000)
 local pause = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
 if pause > now then
@@ -97,7 +107,17 @@ if n >= cap then
 end
 redis.call('HSET', KEYS[1], 'w', string.format('%d', start), 'n', n + 1)
 redis.call('PEXPIRE', KEYS[1], math.floor(period / 1000) + 1000)
-return {1, 0, milli}
+return {1, left, milli, start}
+"""
+
+# KEYS[1] window hash; ARGV[1] the start (µs) of the window a permit was counted in.
+# An unsent permit is uncounted while its window is the current one, never below zero.
+_RELEASE = """
+if tonumber(redis.call('HGET', KEYS[1], 'w') or '0') ~= tonumber(ARGV[1]) then return 0 end
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') or 0
+if n <= 0 then return 0 end
+redis.call('HSET', KEYS[1], 'n', n - 1)
+return 1
 """
 
 # KEYS[1] pause key. ARGV[1] Unix time (µs) the server says its window resets, 0 if none;
@@ -137,6 +157,7 @@ class _Script:
 
 _ACQUIRE_SCRIPT = _Script(_ACQUIRE)
 _PAUSE_SCRIPT = _Script(_PAUSE)
+_RELEASE_SCRIPT = _Script(_RELEASE)
 
 
 async def _set_limit(client: Redis, key: str, limit: float) -> None:
@@ -192,6 +213,8 @@ class RedisLimiterStats:
     """Times Redis answered again after an outage."""
     pauses_published: int = 0
     """Pauses (429 or ``X-RateLimit-Remaining: 0``) shared with the other workers."""
+    released: int = 0
+    """Permits Redis issued that were given back unsent, while their window was open."""
 
 
 class _Endpoint:
@@ -236,7 +259,8 @@ class RedisRateLimiter:
             and ``-_.:`` only.
         rate_limit: the rates, as ``AfterShip(rate_limit=...)`` takes them:
             ``"documented"``, a number for every endpoint, or a mapping by
-            endpoint key. A limit learned from ``X-RateLimit-Limit`` replaces it.
+            endpoint key. A limit learned from ``X-RateLimit-Limit`` replaces a
+            documented rate; a rate given here is a cap that it may only lower.
         share: the fraction of each endpoint's window that bulk traffic may
             fill (``client.bulk``, the CLI, :func:`bulk_traffic` blocks);
             single calls may use all of it. At least one request per window.
@@ -389,11 +413,12 @@ class RedisRateLimiter:
 
     # -- the seam ------------------------------------------------------------
 
-    async def acquire(self, key: str, endpoint: str, documented: float) -> None:
+    async def acquire(self, key: str, endpoint: str, documented: float) -> Permit:
         """Wait for a permit for ``key``: from Redis, or paced locally while it is down."""
         rate = configured_rate(self.setting, endpoint, documented)
         if rate is None or rate <= 0:
-            return
+            return Permit()
+        cap = explicit_rate(self.setting, endpoint)
         self._bind_loop()
         state = self._endpoints.get(key)
         if state is None:
@@ -407,16 +432,16 @@ class RedisRateLimiter:
                     await asyncio.sleep(paused)
                     continue
                 if not self._redis_usable():
-                    await self._acquire_locally(key, endpoint, state, rate, share)
-                    return
-                answer = await self._call(self._acquire_in_redis, key, state, rate, share)
+                    return await self._acquire_locally(key, endpoint, state, rate, cap, share)
+                asked = time.monotonic()
+                answer = await self._ask(key, state, rate, cap, share)
                 if answer is FAILED:
                     continue  # the loop goes on locally
-                granted, wait_us, milli = (int(x) for x in answer)
+                granted, wait_us, milli = (int(x) for x in answer[:3])
                 state.limit = milli / 1000 if milli > 0 else None
                 if granted:
                     self.stats.redis_permits += 1
-                    return
+                    return self._permit(key, asked, wait_us, int(answer[3]))
                 self.stats.redis_waits += 1
                 # A little past the window's start, so as not to ask a moment too early.
                 await asyncio.sleep(max(wait_us, 0) / 1e6 + 0.002)
@@ -459,10 +484,69 @@ class RedisRateLimiter:
         return [base + ":window", base + ":pause", base + ":limit"]
 
     async def _acquire_in_redis(
-        self, client: Redis, key: str, state: _Endpoint, rate: float, share: float
+        self,
+        client: Redis,
+        key: str,
+        state: _Endpoint,
+        rate: float,
+        cap: float | None,
+        share: float,
     ) -> Any:
-        args = [repr(float(state.learned or rate)), repr(share), str(int(WINDOW_MARGIN * 1e6))]
+        args = [
+            repr(float(rate_in_force(rate, state.learned, cap))),
+            repr(share),
+            str(int(WINDOW_MARGIN * 1e6)),
+            repr(float(cap or 0)),
+        ]
         return await _ACQUIRE_SCRIPT(client, self._keys(key), args)
+
+    async def _ask(
+        self, key: str, state: _Endpoint, rate: float, cap: float | None, share: float
+    ) -> Any:
+        """The acquire script's answer; a caller cancelled meanwhile leaves no permit behind.
+
+        The call runs in its own task: when the caller is cancelled, the task
+        still finishes (bounded by ``timeout``), and a permit it was granted
+        is given back.
+        """
+        task = asyncio.ensure_future(
+            self._call(self._acquire_in_redis, key, state, rate, cap, share)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(functools.partial(self._abandoned, key))
+            raise
+
+    def _abandoned(self, key: str, task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        answer = task.result()
+        if answer is not FAILED and int(answer[0]):
+            self._background(self._release(key, int(answer[3])))
+
+    def _permit(self, key: str, asked: float, left_us: int, start_us: int) -> Permit:
+        """A Redis permit, valid to send until the window's margin (by this host's clock).
+
+        Redis's clock read the window's time left somewhere between ``asked``
+        and now: counting from ``asked`` errs on the early side.
+        """
+        closes = asked + left_us / 1e6
+
+        def give_back() -> None:
+            if time.monotonic() < closes:  # a closed window has nothing to give back
+                self._background(self._release(key, start_us))
+
+        return Permit(closes - WINDOW_MARGIN, give_back)
+
+    async def _release(self, key: str, start_us: int) -> None:
+        if not self._redis_usable():
+            return
+        answer = await self._call(_RELEASE_SCRIPT, [self._keys(key)[0]], [str(start_us)])
+        if answer is not FAILED and int(answer):
+            self.stats.released += 1
 
     async def _publish_limit(self, key: str, limit: float) -> None:
         if self._redis_usable():
@@ -559,9 +643,16 @@ class RedisRateLimiter:
         task.add_done_callback(self._tasks.discard)
 
     async def _acquire_locally(
-        self, key: str, endpoint: str, state: _Endpoint, rate: float, share: float
-    ) -> None:
-        budget = state.learned or state.limit or rate
+        self,
+        key: str,
+        endpoint: str,
+        state: _Endpoint,
+        rate: float,
+        cap: float | None,
+        share: float,
+    ) -> Permit:
+        budget = rate_in_force(rate, state.learned or state.limit, cap)
         local = budget * self.fallback * share
-        await self._local.acquire(f"{key} @{local:g}", endpoint, local)
+        permit = await self._local.acquire(f"{key} @{local:g}", endpoint, local)
         self.stats.local_permits += 1
+        return permit

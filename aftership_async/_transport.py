@@ -662,23 +662,36 @@ class Transport:
         return key.decode("utf-8", "replace") if isinstance(key, bytes) else None
 
     async def send(self, request: PreparedRequest) -> RawResponse:
-        """One HTTP exchange under the concurrency cap and the rate limiter.
+        """One HTTP exchange under the rate limiter and the concurrency cap.
 
-        The slot comes first and the rate-limit permit last, so that a request
-        leaves as soon as it is permitted: a permit taken before waiting for a
-        slot could be spent in the server's next one-second window.
+        The rate-limit permit comes first, and waiting for it holds no
+        concurrency slot: a call whose budget has room never queues behind
+        another endpoint's waiters. A permit can outlive its one-second window
+        while the call waits for a slot (or the loop stalls), so it is checked
+        against the window once the slot is held (:meth:`Permit.commit`) and
+        taken again, with the slot given up, if that window has closed. A call
+        cancelled before it is sent gives its permit back.
         """
+        limiter = self.rate_limiter
         slots = self._slots
-        await slots.acquire()  # ``async with`` without its two extra coroutines
-        try:
-            if self.rate_limiter.setting is not None:
+        if limiter.setting is not None:
+            key = _limiter_key(request)
+            documented = request.api.rate_limit(request.endpoint)
+            while True:
                 waited = time.monotonic()
-                await self.rate_limiter.acquire(
-                    _limiter_key(request),
-                    request.endpoint,
-                    request.api.rate_limit(request.endpoint),
-                )
+                permit = await limiter.acquire(key, request.endpoint, documented)
                 self.stats.limiter_wait += time.monotonic() - waited
+                try:
+                    await slots.acquire()
+                except BaseException:
+                    permit.release()
+                    raise
+                if permit.commit():
+                    break
+                slots.release()  # the window closed meanwhile: a new permit, then a slot
+        else:
+            await slots.acquire()
+        try:
             self.stats.requests += 1
             return await self._send_once(request)
         finally:

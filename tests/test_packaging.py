@@ -13,6 +13,8 @@ import pytest
 
 from .specdata import ROOT
 
+pytestmark = pytest.mark.slow  # starts processes
+
 #: What ``make test`` needs besides the packages, as directories or files of the repo.
 NEEDED = (
     "tests",

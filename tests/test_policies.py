@@ -15,9 +15,11 @@ from aftership_async import (
     APIConnectionError,
     APIError,
     InternalServerError,
+    InvalidResponseError,
     NotFoundError,
     RateLimiter,
     RateLimitError,
+    RateLimitSetting,
     RequestOptions,
     RetryPolicy,
 )
@@ -154,16 +156,33 @@ async def test_limiter_spaces_requests_at_the_documented_rate() -> None:
 
 def test_bucket_counts_each_wall_second_and_keeps_off_its_end() -> None:
     bucket = _Bucket(3.0)
-    assert [bucket.take_in_window(100.1 + i / 10) for i in range(3)] == [0.0, 0.0, 0.0]
+    t0 = bucket.stamp
+    for i in range(3):  # 3/s, spaced by 0.3 s (0.333 tightened by the margin)
+        assert bucket.wait(t0 + 0.31 * i, 100.0 + 0.31 * i) == 0.0
+        bucket.take(t0 + 0.31 * i, 100.0 + 0.31 * i)
     # the window is full: wait for the next wall-clock second
-    assert bucket.take_in_window(100.5) == pytest.approx(0.5)
+    assert bucket.wait(t0 + 0.65, 100.65) == pytest.approx(0.35)
     # a new window, but its last WINDOW_MARGIN seconds issue nothing
     late = 101 + 1 - WINDOW_MARGIN / 2
-    assert bucket.take_in_window(late) == pytest.approx(WINDOW_MARGIN / 2)
-    assert bucket.take_in_window(102.0) == 0.0
+    assert bucket.wait(t0 + late - 100, late) == pytest.approx(WINDOW_MARGIN / 2)
+    assert bucket.wait(t0 + 2.0, 102.0) == 0.0
 
 
-async def test_limiter_obeys_remaining_zero_and_server_limit() -> None:
+def test_a_permit_given_back_is_uncounted_and_a_late_one_is_refused() -> None:
+    bucket = _Bucket(1.0)
+    t0 = bucket.stamp
+    permit = bucket.take(t0, 100.2)
+    assert bucket.wait(t0 + 0.1, 100.3) > 0.5  # 1/s: the window is full
+    permit.release()
+    assert bucket.count == 0 and bucket.wait(t0 + 0.1, 100.3) == 0.0
+    permit.release()  # idempotent: no negative count
+    assert bucket.count == 0
+    # a permit whose window has closed is released on commit, not sent
+    stale = bucket.take(time.monotonic() - 5.0, time.time() - 5.0)
+    assert not stale.commit() and stale.state == "released"
+
+
+async def test_limiter_obeys_remaining_zero_and_a_lower_server_limit() -> None:
     limiter = RateLimiter(1000.0)
     await limiter.acquire("k", "GET /x", 5.0)
     limiter.observe(
@@ -177,7 +196,29 @@ async def test_limiter_obeys_remaining_zero_and_server_limit() -> None:
     started = time.monotonic()
     await limiter.acquire("k", "GET /x", 5.0)
     assert time.monotonic() - started >= 0.2
-    assert limiter._buckets["k"].rate == 8
+    assert limiter._buckets["k"].rate == 8  # a server's limit may lower a configured rate
+
+
+@pytest.mark.parametrize(
+    ("setting", "after_8", "after_2"),
+    [
+        ("documented", 8.0, 2.0),  # the documented rate follows the server up and down
+        (5.0, 5.0, 2.0),  # a configured rate is a cap: lowered, never raised
+        ({"GET /x": 5.0}, 5.0, 2.0),
+        ({"GET /other": 1.0}, 8.0, 2.0),  # left out of the mapping: documented
+    ],
+)
+async def test_a_server_limit_never_raises_a_configured_rate(
+    setting: RateLimitSetting, after_8: float, after_2: float
+) -> None:
+    limiter = RateLimiter(setting)
+    await limiter.acquire("k", "GET /x", 5.0)
+    limiter.observe("k", {"X-RateLimit-Limit": "8"})
+    assert limiter._buckets["k"].rate == after_8
+    limiter.observe("k", {"X-RateLimit-Limit": "2"})
+    assert limiter._buckets["k"].rate == after_2
+    limiter.observe("k", {"X-RateLimit-Limit": "8"})
+    assert limiter._buckets["k"].rate == after_8
 
 
 async def test_limiter_off() -> None:
@@ -243,25 +284,54 @@ async def test_next_token_pagination(mocked: aioresponses, client: AfterShip) ->
     assert len([x async for x in client.shipping.iter_labels(limit=1)]) == 2
 
 
-async def test_page_pagination(mocked: aioresponses, client: AfterShip) -> None:
-    page = {
-        "id": "r",
-        "rma_number": "A",
+def a_return(n: int) -> dict[str, object]:
+    return {
+        "id": f"r{n}",
+        "rma_number": f"A{n}",
         "approval_status": "submitted",
         "created_at": "2024-05-01T10:00:00Z",
     }
+
+
+def returns_page(n: int, more: bool, item: int | None = None) -> dict[str, object]:
+    return {
+        "meta": {"code": 20000},
+        "data": {
+            "returns": [a_return(n if item is None else item)],
+            "pagination": {"total": 9, "page": n, "limit": 1, "has_next_page": more},
+        },
+    }
+
+
+async def test_page_pagination(mocked: aioresponses, client: AfterShip) -> None:
     for n, more in ((1, True), (2, False)):
-        mocked.get(
-            f"{R}/returns?page={n}",
-            payload={
-                "meta": {"code": 20000},
-                "data": {
-                    "returns": [page],
-                    "pagination": {"total": 2, "page": n, "limit": 1, "has_next_page": more},
-                },
-            },
-        )
-    assert len([x async for x in client.returns.iter_returns()]) == 2
+        mocked.get(f"{R}/returns?page={n}", payload=returns_page(n, more))
+    assert [x.id async for x in client.returns.iter_returns()] == ["r1", "r2"]
+
+
+async def test_a_server_repeating_the_same_page_stops_with_an_error(
+    mocked: aioresponses, client: AfterShip
+) -> None:
+    # A server that ignores ``page``: page 1's items, and "more", every time.
+    for n in range(1, 4):
+        mocked.get(f"{R}/returns?page={n}", payload=returns_page(n, True, item=1))
+    seen = []
+    with pytest.raises(InvalidResponseError, match="page 2 with the items of page 1"):
+        async for item in client.returns.iter_returns():
+            seen.append(item.id)
+    assert seen == ["r1"]  # the repeated items are not yielded again
+
+
+async def test_pages_that_share_some_items_are_not_a_repeat(
+    mocked: aioresponses, client: AfterShip
+) -> None:
+    # Items shifting between requests (one inserted ahead) repeat an item, not a page.
+    pages = [["r1", "r2"], ["r2", "r3"], ["r4"]]
+    for n, ids in enumerate(pages, start=1):
+        body = returns_page(n, n < len(pages))
+        body["data"]["returns"] = [a_return(int(i[1:])) for i in ids]  # type: ignore[index]
+        mocked.get(f"{R}/returns?page={n}", payload=body)
+    assert [x.id async for x in client.returns.iter_returns()] == ["r1", "r2", "r2", "r3", "r4"]
 
 
 async def test_a_repeated_cursor_stops_with_an_error(

@@ -7,6 +7,8 @@ import os
 import re
 import sys
 
+import pytest
+
 from aftership_async.testing import FakeAfterShip
 
 from .specdata import ROOT
@@ -28,6 +30,7 @@ def test_quickstart_is_a_complete_program() -> None:
     compile(code, "README.md", "exec")
 
 
+@pytest.mark.slow
 async def test_quickstart_runs_against_the_fake_server(aftership_fake: FakeAfterShip) -> None:
     aftership_fake.add_trackings(["9400111899223100000000"])  # one more, in transit or not
     code = readme_block("Quickstart").replace(

@@ -151,6 +151,7 @@ def test_versions_report_fails_once_a_pin_has_ended() -> None:
     assert "RETIRED" in out.getvalue() and "tracking 2026-07" in out.getvalue()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("day", "code"), [(None, 0), ("2029-07-12", 0), ("2029-07-13", 1)])
 def test_the_versions_command(day: str | None, code: int) -> None:
     argv = [sys.executable, "-m", "aftership_async.cli", "versions"] + (
@@ -163,6 +164,7 @@ def test_the_versions_command(day: str | None, code: int) -> None:
     assert ("RETIRED" in run.stdout) == bool(code)
 
 
+@pytest.mark.slow
 def test_the_versions_command_refuses_a_bad_date() -> None:
     argv = [sys.executable, "-m", "aftership_async.cli", "versions", "--on", "soon"]
     run = subprocess.run(argv, capture_output=True, text=True, timeout=60)

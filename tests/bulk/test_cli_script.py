@@ -19,6 +19,8 @@ from aftership_async import __version__
 from aftership_async.cli import read_answered
 from aftership_async.testing import FakeAfterShip
 
+pytestmark = pytest.mark.slow  # starts processes
+
 SCRIPT = str(Path(sys.executable).parent / "aftership-async")
 FAST = ["--fake", "--fake-latency-ms", "0", "--quiet"]
 

@@ -204,6 +204,7 @@ def test_invalid_openapi_is_rejected(tmp_path: Path) -> None:
         load(_broken(tmp_path, "openapi: 3.1.0", "openapi: 9.9.9"))
 
 
+@pytest.mark.slow
 def test_check_generated_fails_on_a_stale_file(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     for name in ("spec", "codegen", "generated"):
@@ -232,6 +233,7 @@ def test_check_generated_fails_on_a_stale_file(tmp_path: Path) -> None:
     assert stale_md.returncode != 0 and "api.md is stale" in stale_md.stderr
 
 
+@pytest.mark.slow
 def test_codegen_runs_as_a_module() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "codegen", "--help"], cwd=ROOT, capture_output=True, text=True

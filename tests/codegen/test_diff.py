@@ -664,6 +664,7 @@ def test_codegen_main_dispatches_diff(capsys: pytest.CaptureFixture[str]) -> Non
     assert capsys.readouterr().out.endswith("0 changes, 0 breaking\n")
 
 
+@pytest.mark.slow
 def test_cli_runs_as_a_subprocess(tmp_path: Path) -> None:
     new = copy.deepcopy(_base())
     _many_changes(new)

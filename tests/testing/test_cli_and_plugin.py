@@ -15,6 +15,7 @@ from aftership_async.testing import FakeAfterShip
 from .helpers import body
 
 
+@pytest.mark.slow
 async def test_cli_prints_its_url_and_serves() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "aftership_async.testing",
@@ -59,6 +60,7 @@ def test_plugin_is_registered(pytestconfig: pytest.Config) -> None:
     assert plugin is not None and plugin.__name__ == "aftership_async_pytest"
 
 
+@pytest.mark.slow
 def test_plugin_without_pytest_asyncio_fails_only_its_users(tmp_path: Path) -> None:
     """A project with aftership-async but no pytest-asyncio still runs pytest."""
     (tmp_path / "test_user.py").write_text(

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 # The user's code under test: pages through all trackings (one request when they fit one page).
@@ -35,6 +37,7 @@ def _testing_section_code() -> str:
     return blocks[0]
 
 
+@pytest.mark.slow
 def test_readme_testing_example_runs_as_a_users_test(tmp_path: Path) -> None:
     code = _testing_section_code()
     assert "aftership_fake" in code and "FakeAfterShip(" in code

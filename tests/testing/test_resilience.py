@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 import pytest
@@ -24,14 +25,18 @@ from .helpers import body, client_for
 async def test_rate_limit_refuses_the_excess_with_headers() -> None:
     async with FakeAfterShip(rate_limits=5.0) as fake:
         async with client_for(fake, api_key="k") as client:
+            first = int(time.time())
             results = await asyncio.gather(
                 *(client.tracking.get_couriers(active=True) for _ in range(20)),
                 return_exceptions=True,
             )
+            windows = int(time.time()) - first + 1
         limited = [r for r in results if isinstance(r, RateLimitError)]
         assert len(limited) + sum(not isinstance(r, Exception) for r in results) == 20
-        # 20 at once against 5/s: at most two windows' worth (10) can pass.
-        assert len(limited) >= 10
+        # 20 at once against 5/s: at most 5 pass in each window the burst spanned (two on
+        # an idle machine; a busy one may stretch it over a third).
+        assert 20 - len(limited) <= 5 * windows
+        assert len(limited) >= 5
         assert fake.stats.rate_limited == len(limited)
         assert fake.stats.statuses[429] == len(limited)
         error = limited[0]

@@ -142,6 +142,7 @@ async def test_returns_answers_its_own_401_envelope() -> None:
     assert "date" in answer["meta"]["message"]
 
 
+@pytest.mark.slow
 async def test_cli_api_secret() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "aftership_async.testing",

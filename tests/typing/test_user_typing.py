@@ -12,8 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ..specdata import ROOT
 from ..test_readme import readme_block
+
+pytestmark = pytest.mark.slow  # starts processes
 
 HERE = Path(__file__).parent
 

@@ -54,7 +54,7 @@ from ._policies import RateLimit, RetryPolicy, make_limiter, retryable
 from ._signing import AuthScheme, Signer, make_signer, sign_request
 from ._types import UNSET, Unset
 from ._version import __version__
-from ._versions import VersionWatch
+from ._versions import VersionWatch, requested_version
 
 __all__ = [
     "ApiDescription",
@@ -409,6 +409,12 @@ class Transport:
             derived.rate_limiter = make_limiter(rate_limit)
         return derived
 
+    def _requested_version(self, api: ApiDescription) -> str | None:
+        """The version a configured base URL names instead of the pin (None: the pin)."""
+        if api.name not in self._base_urls:
+            return None
+        return requested_version(_url_path(self._base_urls[api.name]), _url_path(api.base_url))
+
     def base_url(self, api: ApiDescription) -> str:
         """The API's base URL: a per-API override, else the default under the origin."""
         if api.name in self._base_urls:
@@ -598,7 +604,7 @@ class Transport:
             )
             try:
                 response = await self.send(prepared)
-                self.versions.check_headers(api, response.headers)
+                self.versions.check_headers(api, response.headers, self._requested_version(api))
                 self.rate_limiter.observe(key, response.headers)
                 data = unwrap(envelope, response.status, response.headers, response.body)
                 return data, response

@@ -25,6 +25,7 @@ __all__ = [
     "AfterShipVersionWarning",
     "SupportStatus",
     "VersionWatch",
+    "requested_version",
     "support_status",
     "versions_report",
 ]
@@ -71,9 +72,42 @@ class VersionWatch:
         logger.warning("%s", message)
         warnings.warn(message, AfterShipVersionWarning, stacklevel=3)
 
-    def check_headers(self, api: _Pinned, headers: Mapping[str, str]) -> None:
-        """:meth:`check` with the ``as-api-version`` header of a response."""
-        self.check(api, headers.get(API_VERSION_HEADER))
+    def check_headers(
+        self, api: _Pinned, headers: Mapping[str, str], requested: str | None = None
+    ) -> None:
+        """:meth:`check` with the ``as-api-version`` header of a response.
+
+        ``requested`` is the version the request's base URL named when it is not the pin
+        (``base_urls={"tracking": ".../tracking/2025-01"}``): an answer of another version
+        than that one warns too, even when it is the pinned one.
+        """
+        served = headers.get(API_VERSION_HEADER)
+        self.check(api, served)
+        served = (served or "").strip()
+        seen = (api.name, f"{requested}->{served}")
+        if not requested or not served or requested == served or seen in self._seen:
+            return
+        self._seen.add(seen)
+        message = (
+            f"AfterShip {api.name} API: the base URL asks for version {requested}, but "
+            f"AfterShip answered with {served}: {requested} is retired or unknown to it. Point "
+            f"the base URL at {api.version}, the version this SDK is pinned to "
+            f"(`aftership-async versions` shows the support windows)."
+        )
+        logger.warning("%s", message)
+        warnings.warn(message, AfterShipVersionWarning, stacklevel=3)
+
+
+def requested_version(base_path: str, pinned_path: str) -> str | None:
+    """The version a base URL's path names where it differs from the pinned one, else None.
+
+    ``requested_version("/tracking/2025-01", "/tracking/2026-07")`` is ``"2025-01"``; a base
+    URL without the API's path (a proxy's root) names none.
+    """
+    asked, pinned = base_path.rstrip("/").split("/"), pinned_path.rstrip("/").split("/")
+    if len(pinned) < 2 or len(asked) < 2 or asked[-2] != pinned[-2] or asked[-1] == pinned[-1]:
+        return None
+    return asked[-1] or None
 
 
 def version_mismatch_message(api: str, pinned: str, served: str, what: str = "response") -> str:

@@ -466,6 +466,44 @@ class _Builder:
             ),
         )
 
+    def resources(self, raw: Any, operations: list[Operation]) -> None:
+        """The top-level ``x-aftership.resources`` block (read by the fake server), checked."""
+        if raw is None:
+            return
+        where = "x-aftership.resources"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must map resource kinds to declarations")
+        by_id = {op.operation_id: op for op in operations}
+        roles = ("create", "read", "list", "update", "delete")
+        known = {*roles, "schema", "keys", "unique", "missing", "filters", "search", "windows",
+                 "state", "states", "initial", "lifecycle", "parent"}  # fmt: skip
+        for kind, entry in raw.items():
+            here = f"{where}.{kind}"
+            if not isinstance(entry, dict) or set(entry) - known:
+                raise self.fail(here, f"unknown keys {sorted(set(entry or {}) - known)}")
+            if entry.get("schema") not in self.models:
+                raise self.fail(here, f"schema {entry.get('schema')!r} is not a model")
+            named = [entry.get(r) for r in roles]
+            ops = [o for v in named for o in (v if isinstance(v, list) else [v]) if o]
+            for name in lifecycle_ops(entry.get("lifecycle") or {}):
+                ops.append(name)
+            missing = [o for o in ops if o not in by_id]
+            if missing:
+                raise self.fail(here, f"unknown operations {missing}")
+            listing = by_id.get(entry.get("list") or "")
+            taken = {p.json_name for p in listing.query_params} if listing else set()
+            params = [*(entry.get("filters") or {}), *(entry.get("search") or {})]
+            params += [b for bounds in (entry.get("windows") or {}).values() for b in bounds[:2]]
+            if [p for p in params if p not in taken]:
+                raise self.fail(here, f"list parameters {sorted(set(params) - taken)} unknown")
+            for action, rule in (entry.get("lifecycle") or {}).items():
+                if not isinstance(rule, dict) or "from" not in rule or "to" not in rule:
+                    raise self.fail(f"{here}.lifecycle.{action}", "needs from and to")
+                codes = rule.get("refused")
+                codes = codes.values() if isinstance(codes, dict) else [codes]
+                if not all(c is None or _code(c) for c in [*codes, rule.get("over-limit")]):
+                    raise self.fail(f"{here}.lifecycle.{action}", "codes must be integers")
+
     def build(self) -> Api:
         meta = self.doc.get("x-aftership")
         if not isinstance(meta, dict):
@@ -484,6 +522,7 @@ class _Builder:
                             raise self.fail(op.endpoint, f"duplicate operationId {op_id}")
                         seen_ids.add(op_id)
                     operations.append(op)
+        self.resources(meta.get("resources"), operations)
         support = meta.get("support") or {}
         scope = meta.get("rate-limit-scope", "endpoint")
         if scope not in ("endpoint", "api"):
@@ -510,6 +549,12 @@ class _Builder:
 
 
 _CLASS_NAME = re.compile(r"[A-Z][A-Za-z]*Error")
+
+
+def lifecycle_ops(lifecycle: dict[str, Any]) -> list[str]:
+    """The operations a resource's lifecycle rules name."""
+    return [o for rule in lifecycle.values() if isinstance(rule, dict)
+            for o in rule.get("operations") or []]  # fmt: skip
 
 
 def _code(value: Any) -> bool:

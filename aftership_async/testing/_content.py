@@ -15,7 +15,6 @@ operation that has no bespoke logic, and the filler for optional parts.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import random
 import re
 from collections.abc import Mapping
@@ -23,41 +22,21 @@ from typing import Any
 
 import attrs
 
-from ._spec import ApiSpec
+from ._records import EPOCH as CONTENT_EPOCH
+from ._records import iso, stable_hex
 
 __all__ = [
-    "CONTENT_EPOCH",
     "COURIERS",
     "CourierInfo",
-    "build_tracking",
+    "checkpoint",
+    "courier",
     "courier_json",
     "detect_slugs",
     "predict",
-    "sample",
     "stable_hex",
-    "stable_uuid",
+    "story",
     "tracking_number_for",
 ]
-
-CONTENT_EPOCH = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
-"""The "present" of generated tracking histories: events happen before it."""
-
-
-def stable_hex(*parts: object, length: int = 32) -> str:
-    """A hex digest of the parts: stable ids that do not depend on dict order or PYTHONHASHSEED."""
-    text = "\x1f".join(str(p) for p in parts)
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
-
-
-def stable_uuid(*parts: object) -> str:
-    """A UUID-shaped stable id (Shipping and Returns ids look like UUIDs)."""
-    h = stable_hex(*parts)
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
-
-
-def iso(moment: dt.datetime) -> str:
-    """ISO 8601 with offset, seconds precision, as AfterShip sends it."""
-    return moment.replace(microsecond=0).isoformat()
 
 
 # --------------------------------------------------------------------------- couriers
@@ -525,16 +504,8 @@ def _edd(day: dt.date, confidence: float, spread: int) -> dict[str, Any]:
     }
 
 
-def build_tracking(
-    *,
-    seed: int,
-    tracking_id: str,
-    slug: str,
-    request: Mapping[str, Any],
-    now: dt.datetime,
-) -> dict[str, Any]:
-    """A new tracking for a create request: the courier's whole story so far."""
-    number = str(request["tracking_number"])
+def story(seed: int, tracking_id: str, slug: str, number: str) -> dict[str, Any]:
+    """What AfterShip knows of a new tracking: the courier's whole story so far."""
     rng = random.Random(f"{seed}:{slug}:{number}")
     info = courier(slug) or COURIERS[0]
     tag = _weighted_tag(rng)
@@ -570,8 +541,6 @@ def build_tracking(
     data: dict[str, Any] = {
         "id": tracking_id,
         "legacy_id": stable_hex(seed, "legacy", tracking_id, length=24),
-        "created_at": iso(now),
-        "updated_at": iso(now),
         "tracking_number": number,
         "slug": slug,
         "active": tag not in ("Delivered", "Expired"),
@@ -673,8 +642,7 @@ def build_tracking(
     # The 2026-07 fields come from their own stream, so the older fields keep their values.
     data.update(_fields_2026_07(random.Random(f"{seed}:{slug}:{number}:2026-07"), data, info,
                                 eta, picked_up, subtag))  # fmt: skip
-    apply_request_fields(data, request)
-    return data
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def _fields_2026_07(
@@ -755,67 +723,6 @@ def _fields_2026_07(
     return fields
 
 
-_COPIED_FIELDS = (
-    "title",
-    "order_id",
-    "order_id_path",
-    "custom_fields",
-    "language",
-    "order_promised_delivery_date",
-    "delivery_type",
-    "pickup_location",
-    "pickup_note",
-    "tracking_account_number",
-    "tracking_key",
-    "tracking_ship_date",
-    "origin_country_region",
-    "origin_state",
-    "origin_city",
-    "origin_postal_code",
-    "origin_raw_location",
-    "destination_country_region",
-    "destination_state",
-    "destination_city",
-    "destination_postal_code",
-    "destination_raw_location",
-    "note",
-    "order_date",
-    "order_number",
-    "shipment_type",
-    "shipment_tags",
-    "courier_connection_id",
-    "location_id",
-    "shipping_method",
-    "customers",
-    "shipment_direction",
-)
-
-
-def apply_request_fields(tracking: dict[str, Any], request: Mapping[str, Any]) -> None:
-    """Copy what the merchant sent (create or update) onto the tracking."""
-    for name in _COPIED_FIELDS:
-        if name in request:
-            value = request[name]
-            if name == "customers" and value is not None:
-                value = [{k: c.get(k) for k in _CUSTOMER_FIELDS} for c in value]
-            tracking[name] = value
-    if "title" in request and request["title"] is None:
-        tracking["title"] = tracking["tracking_number"]
-    if request.get("last_mile"):
-        last = request["last_mile"]
-        tracking["last_mile"] = {
-            "tracking_number": last.get("tracking_number"),
-            "slug": last.get("slug"),
-            "transit_time": None,
-            "courier_tracking_link": None,
-            "courier_redirect_link": None,
-            "source": "user",
-        }
-
-
-_CUSTOMER_FIELDS = ("role", "name", "phone_number", "email", "language", "id")
-
-
 # --------------------------------------------------------------------------- estimates
 
 
@@ -873,61 +780,3 @@ def _address(address: Mapping[str, Any]) -> dict[str, Any]:
         k: address.get(k)
         for k in ("country_region", "state", "city", "postal_code", "raw_location")
     }
-
-
-# --------------------------------------------------------------------------- generic
-
-
-def sample(spec: ApiSpec, schema: Any, key: str, depth: int = 0) -> Any:
-    """A value valid for ``schema``, deterministic in ``key``.
-
-    Required properties are always present; optional ones are filled down to
-    a small depth so answers look complete without exploding in size.
-    """
-    schema = spec.resolve(schema)
-    if not isinstance(schema, Mapping):
-        return None
-    for combinator in ("oneOf", "anyOf"):  # the first branch that is not null
-        if combinator in schema:
-            branches = [b for b in schema[combinator] if spec.resolve(b).get("type") != "null"]
-            return sample(spec, branches[0], key, depth) if branches and depth < 4 else None
-    if "enum" in schema:
-        values = [v for v in schema["enum"] if v is not None]
-        return values[int(stable_hex(key, length=6), 16) % len(values)]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        non_null = [k for k in kind if k != "null"]
-        if depth >= 4 and "null" in kind:
-            return None
-        kind = non_null[0] if non_null else "null"
-    if kind == "string":
-        fmt = schema.get("format")
-        if fmt == "date-time":
-            return iso(CONTENT_EPOCH)
-        if fmt == "date":
-            return CONTENT_EPOCH.date().isoformat()
-        if "example" in schema and isinstance(schema["example"], str):
-            return schema["example"]
-        return f"{key.rsplit('.', 1)[-1]}-{stable_hex(key, length=6)}"
-    if kind == "integer":
-        low = int(schema.get("minimum", 1))
-        return max(low, min(int(schema.get("maximum", low + 9)), low + 1))
-    if kind == "number":
-        return float(schema.get("minimum", 1.5))
-    if kind == "boolean":
-        return False
-    if kind == "array":
-        if depth >= 4:
-            return []
-        return [sample(spec, schema.get("items", {}), f"{key}[0]", depth + 1)]
-    if kind == "object" or "properties" in schema:
-        properties: Mapping[str, Any] = schema.get("properties", {})
-        required = set(schema.get("required", []))
-        return {
-            name: sample(spec, sub, f"{key}.{name}", depth + 1)
-            for name, sub in properties.items()
-            if name in required or depth < 3
-        }
-    if kind == "null":
-        return None
-    return {}

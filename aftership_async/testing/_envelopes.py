@@ -21,12 +21,11 @@ from typing import Any
 
 __all__ = [
     "Failure",
-    "bad_request",
-    "conflict",
     "invalid_json",
     "method_not_allowed",
     "not_found",
     "rate_limited",
+    "refused",
     "render_failure",
     "render_success",
     "route_not_found",
@@ -157,13 +156,52 @@ def invalid_json(api: str) -> Failure:
     return Failure(400, 4001, "Invalid JSON data.")
 
 
-def bad_request(api: str, message: str, code: int | None = None) -> Failure:
-    """A business rule refused the request (not a schema violation)."""
-    if api == "shipping":
-        return Failure(200, code or 4104, message)
-    if api == "returns":
-        return Failure(422 if code and code >= 42000 else 400, code or 40000, message)
-    return Failure(400, code or 400, message)
+#: Per API, meta.code -> (HTTP status, message template) of the business refusals the fake
+#: sends. Tracking's is the reference's error table (tracking-api.md §3a); messages paraphrase.
+MESSAGES: dict[str, dict[int, tuple[int, str]]] = {
+    "tracking": {
+        404: (404, "{what} does not exist."),
+        4003: (400, "Tracking already exists ({what})."),
+        4004: (404, "Tracking does not exist."),
+        4005: (400, "The value of tracking_number is invalid."),
+        4007: (400, "Tracking number is required."),
+        4008: (400, "The value of {field} is invalid."),
+        4009: (400, "The value of {field} is required."),
+        4010: (400, "The value of {field} is invalid: {value!r}."),
+        4012: (400, "Cannot detect courier. Activate courier or specify slug."),
+        4013: (400, "Retrack is not allowed. You can only retrack an inactive tracking."),
+        4016: (400, "Retrack is not allowed. You can only retrack each tracking {limit} times."),
+    },
+    "shipping": {
+        4104: (200, "The request was invalid or cannot be otherwise served."),
+        4722: (200, "The {what} has already been cancelled."),
+        4724: (200, "The {what} has been manifested and cannot be cancelled."),
+        4725: (200, "There are no shipments to manifest."),
+        4801: (200, "{what}."),
+    },
+    "returns": {
+        40000: (400, "Bad request"),
+        40900: (409, "Approval status can only be changed from {sources} to {target}"),
+        42200: (422, "Cannot remove more items than available in the return"),
+        42213: (422, "Exceeds the acceptable return item quantity"),
+        42225: (422, "Return item not exists"),
+        42247: (422, "Grading quantity should not exceed the receive item quantity"),
+    },
+}
+
+
+class _Details(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+def refused(api: str, code: int | None, **details: object) -> Failure:
+    """A business rule's refusal with ``code`` (a row of :data:`MESSAGES`), in ``api``'s terms."""
+    if code is None:
+        code = {"shipping": 4104, "returns": 40000}.get(api, 4008)
+        details.setdefault("field", "state")
+    status, template = MESSAGES[api].get(code, (400, "The request was refused ({what})."))
+    return Failure(status, code, template.format_map(_Details(details)))
 
 
 def not_found(api: str, message: str, code: int | None = None) -> Failure:
@@ -173,15 +211,6 @@ def not_found(api: str, message: str, code: int | None = None) -> Failure:
     if api == "returns":
         return Failure(404, code or 40400, message)
     return Failure(404, code or 4004, message)
-
-
-def conflict(api: str, message: str) -> Failure:
-    """The resource's state does not allow this (Returns' status transitions)."""
-    if api == "returns":
-        return Failure(409, 40900, message)
-    if api == "shipping":
-        return Failure(200, 4104, message)
-    return Failure(409, 409, message)
 
 
 def route_not_found(api: str | None) -> Failure:

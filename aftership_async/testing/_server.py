@@ -41,7 +41,6 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from . import _returns, _shipping, _tracking
-from ._content import sample
 from ._envelopes import (
     Failure,
     invalid_json,
@@ -56,6 +55,8 @@ from ._envelopes import (
 )
 from ._faults import BAD_GATEWAY_HTML, FAULT_KINDS, FaultPlan
 from ._ratelimit import RateDecision, RateLimiter, RateLimitSetting
+from ._records import sample
+from ._resources import build_handlers, move
 from ._signature import SignatureCheck, aes_check, rsa_check, signature_problem
 from ._spec import ApiSpec, Operation, load_specs
 from ._state import Call, FakeStats, Handler, State
@@ -66,16 +67,23 @@ __all__ = ["FakeAfterShip"]
 
 logger = logging.getLogger("aftership_async.testing")
 
-_HANDLERS: dict[str, dict[str, Handler]] = {
-    "tracking": _tracking.HANDLERS,
-    "shipping": _shipping.HANDLERS,
-    "returns": _returns.HANDLERS,
+_BEHAVIOURS = {
+    "tracking": _tracking.BEHAVIOUR,
+    "shipping": _shipping.BEHAVIOUR,
+    "returns": _returns.BEHAVIOUR,
 }
 
 
-def _generic(call: Call) -> Any:
-    """Spec-valid data for an operation without bespoke behaviour."""
-    return sample(call.spec, call.op.data_schema, call.op.operation_id)
+_SAMPLED: dict[tuple[str, str], bytes] = {}
+
+
+def _sampled_answer(spec: ApiSpec, op: Operation) -> bytes:
+    """A success body for ``op`` (what a truncated or malformed fault cuts up), made once."""
+    key = (spec.name, op.operation_id)
+    if key not in _SAMPLED:
+        data = sample(spec, op.data_schema, op.operation_id)
+        _SAMPLED[key] = json.dumps(render_success(spec.name, op.status, data)).encode()
+    return _SAMPLED[key]
 
 
 class FakeAfterShip:
@@ -110,6 +118,9 @@ class FakeAfterShip:
             makes every fault ambiguous (a 429 always means nothing was done).
         slow_seconds: how long a ``"slow"`` fault stalls.
         seed: makes content, ids and the fault sequence deterministic.
+        serve_versions: per API, the version every answer names in ``as-api-version``
+            (``{"tracking": "2027-01"}``: as if AfterShip had moved on), to test a
+            client's handling of ``AfterShipVersionWarning``; by default the pinned one.
     """
 
     def __init__(
@@ -127,6 +138,7 @@ class FakeAfterShip:
         after_action: Iterable[str] = ("drop",),
         slow_seconds: float = 30.0,
         seed: int = 0,
+        serve_versions: Mapping[str, str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -155,6 +167,13 @@ class FakeAfterShip:
         self._limiter = RateLimiter(rate_limits) if rate_limits is not None else None
         self._latency_random = random.Random(f"{seed}:latency")
         self._specs = load_specs()
+        self.serve_versions = dict(serve_versions or {})
+        unknown = set(self.serve_versions) - set(self._specs)
+        if unknown or not all(isinstance(v, str) and v for v in self.serve_versions.values()):
+            raise ValueError(f"serve_versions maps {sorted(self._specs)} to version strings")
+        self._handlers: dict[str, dict[str, Handler]] = {
+            name: build_handlers(spec, _BEHAVIOURS[name]) for name, spec in self._specs.items()
+        }
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
         self._request_counter = 0
@@ -250,19 +269,23 @@ class FakeAfterShip:
         """Every store (labels, returns, ...), for assertions beyond trackings."""
         return self._state
 
+    def _call(self, api: str, operation_id: str, body: Any = None, **params: Any) -> Any:
+        """Run one operation's handler directly (no HTTP), as the fake's own tools do."""
+        spec = self._specs[api]
+        call = Call(spec=spec, op=spec.operation(operation_id), params=params, body=body,
+                    state=self._state, now=dt.datetime.now(dt.UTC))  # fmt: skip
+        return self._handlers[api][operation_id](call)
+
     def add_trackings(self, numbers: Sequence[str], slug: str | None = None) -> list[str]:
         """Preload trackings (courier detected unless ``slug``); returns their ids.
 
         Numbers that already exist are not duplicated: their existing id is returned.
         """
         ids = []
-        now = dt.datetime.now(dt.UTC)
         for number in numbers:
-            request: dict[str, Any] = {"tracking_number": number}
-            if slug:
-                request["slug"] = slug
+            request = {"tracking_number": number, **({"slug": slug} if slug else {})}
             try:
-                ids.append(_tracking.create_tracking_record(self._state, request, now)["id"])
+                ids.append(self._call("tracking", "create_tracking", request)["id"])
             except Failure as failure:
                 existing = self._existing_tracking(number, slug)
                 if failure.code != 4003 or existing is None:
@@ -279,17 +302,18 @@ class FakeAfterShip:
         tracking = self._state.trackings.get(tracking_id)
         if tracking is None:
             raise KeyError(tracking_id)
+        spec = self._specs["tracking"]
+        call = Call(spec=spec, op=spec.operation("get_tracking_by_id"), params={}, body=None,
+                    state=self._state, now=dt.datetime.now(dt.UTC))  # fmt: skip
         try:
-            return _tracking.apply_transition(
-                self._state, tracking, "expire", dt.datetime.now(dt.UTC)
-            )
+            return move(call, "tracking", "expire", tracking)
         except Failure:
             raise ValueError(f"tracking {tracking_id} is not active") from None
 
     def _existing_tracking(self, number: str, slug: str | None) -> str | None:
-        for (stored_number, stored_slug), tracking_id in self._state.tracking_keys.items():
-            if stored_number == number and (slug is None or slug == stored_slug):
-                return tracking_id
+        for tracking in self._state.trackings.items.values():
+            if tracking["tracking_number"] == number and slug in (None, tracking["slug"]):
+                return str(tracking["id"])
         return None
 
     # ------------------------------------------------------------------ request path
@@ -339,7 +363,7 @@ class FakeAfterShip:
         if spec is None or route is None:
             return self._fail(None, route_not_found(None), {})
         # The version that serves the request, on every answer of the API (errors too).
-        headers: dict[str, str] = {"as-api-version": spec.version}
+        headers = {"as-api-version": self.serve_versions.get(spec.name, spec.version)}
         if route.served is None:  # a version AfterShip never released: no such path
             return self._fail(spec.name, route_not_found(spec.name), headers)
         served = "" if route.served == route.requested else f" -> {route.served}"
@@ -409,7 +433,7 @@ class FakeAfterShip:
             problems += check_body(spec, op, body)
         if problems:
             return self._fail(spec.name, validation_failed(spec.name, problems), headers)
-        handler = _HANDLERS[spec.name].get(op.operation_id, _generic)
+        handler = self._handlers[spec.name][op.operation_id]
         call = Call(
             spec=spec,
             op=op,
@@ -480,9 +504,7 @@ class FakeAfterShip:
         if fault == "slow":
             await self._sleep(self.slow_seconds)
             return self._fail(api, server_error(api, 504), headers)
-        success = json.dumps(
-            render_success(api, op.status, sample(spec, op.data_schema, op.operation_id))
-        ).encode()
+        success = _sampled_answer(spec, op)
         if fault == "truncated":
             return self._respond(op.status, success[: max(1, len(success) // 2)], headers)
         # malformed: JSON-looking, but not JSON

@@ -21,6 +21,8 @@ import attrs
 __all__ = ["APIS", "ApiSpec", "Operation", "Param", "load_specs"]
 
 APIS = ("tracking", "shipping", "returns")
+#: Where the resolved JSON specs live: the one place that names the generated package.
+SPEC_PACKAGE, SPEC_DIR = "aftership_async_generated", "specs"
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -32,6 +34,8 @@ class Param:
     location: str
     required: bool
     schema: Mapping[str, Any]
+    #: ``x-comma-list``: the value is a comma-separated list (``slug=dhl,ups``).
+    comma: bool = False
 
 
 @attrs.frozen
@@ -56,6 +60,10 @@ class Operation:
     #: Body fields whose repeat AfterShip refuses with ``key_code`` (``x-aftership.natural-key``).
     key_fields: tuple[str, ...] = ()
     key_code: int | None = None
+    #: ``(style, items property)`` of the spec's ``x-pagination``, for list operations.
+    paging: tuple[str, str] | None = None
+    #: The property names of the answer's ``data`` (resolved), for list echoes.
+    data_properties: frozenset[str] = frozenset()
 
     @property
     def endpoint(self) -> str:
@@ -153,6 +161,7 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
                     location=p["in"],
                     required=bool(p.get("required", False)),
                     schema=p.get("schema", {}),
+                    comma=bool(p.get("x-comma-list")),
                 )
                 for p in merged.values()
             )
@@ -164,6 +173,8 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
             regex, literals = _template_regex(path)
             declared = op.get("x-aftership", {})
             key = declared.get("natural-key") or {}
+            data = envelope["schema"]["properties"]["data"]
+            paging = op.get("x-pagination")
             operations.append(
                 Operation(
                     api=name,
@@ -172,7 +183,7 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
                     path=path,
                     params=params,
                     body_schema=body,
-                    data_schema=envelope["schema"]["properties"]["data"],
+                    data_schema=data,
                     status=int(status),
                     rate_limit=float(op.get("x-rate-limit", default_limit)),
                     budget="*" if info.get("rate-limit-scope") == "api" else "",
@@ -181,6 +192,8 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
                     retry=declared.get("retry", "idempotent"),
                     key_fields=tuple(key.get("fields") or ()),
                     key_code=key.get("code"),
+                    paging=(paging["style"], paging["items"]) if paging else None,
+                    data_properties=frozenset(spec.resolve(data).get("properties", {})),
                 )
             )
     # Literal segments win over parameters (``/couriers/all`` before ``/couriers/{x}``).
@@ -191,7 +204,7 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
 @cache
 def load_specs() -> Mapping[str, ApiSpec]:
     """The three API specs, read once from the generated package's data files."""
-    root = resources.files("aftership_async_generated").joinpath("specs")
+    root = resources.files(SPEC_PACKAGE).joinpath(SPEC_DIR)
     specs: dict[str, ApiSpec] = {}
     for name in APIS:
         document = json.loads(root.joinpath(f"{name}.json").read_text(encoding="utf-8"))

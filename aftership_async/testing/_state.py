@@ -1,37 +1,24 @@
-"""The fake's memory: stored resources, stable ids, paging cursors and counters.
+"""The fake's memory: stored resources, stable ids, counters, and who hears of changes.
 
-One :class:`State` per fake server. Collections keep insertion order and a
-sequence number per item, so cursors ("everything older than item #n") stay
-valid while other tasks create or delete resources between pages: bulk code
-that pages through trackings while creating more must see no duplicates and
-no gaps among the items that existed when it started.
+One :class:`State` per fake server, one :class:`Collection` per resource kind of
+the specs (``state["label"]``). Collections keep insertion order and a sequence
+number per item, so cursors ("everything older than item #n") stay valid while
+other tasks create or delete resources between pages.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-from ._content import stable_uuid
-from ._envelopes import bad_request
+from ._records import stable_uuid
 from ._spec import ApiSpec, Operation
 
-__all__ = [
-    "Call",
-    "Collection",
-    "FakeStats",
-    "Handler",
-    "State",
-    "decode_cursor",
-    "encode_cursor",
-    "parse_time",
-]
+__all__ = ["Call", "Change", "Collection", "FakeStats", "Handler", "State", "parse_time"]
 
 
 @attrs.define
@@ -59,23 +46,6 @@ class FakeStats:
     acted_then_faulted: Counter[str] = attrs.field(factory=Counter)
 
 
-def encode_cursor(seq: int) -> str:
-    """An opaque page cursor meaning "items older than #seq"."""
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int | None:
-    """The sequence number in a cursor, or None when it is not one of ours."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    prefix, _, number = text.partition(":")
-    if prefix != "seq" or not number.isdigit():
-        return None
-    return int(number)
-
-
 def parse_time(text: Any) -> dt.datetime | None:
     """An ISO 8601 timestamp as an aware datetime (UTC when it has no offset), else None."""
     if not isinstance(text, str):
@@ -94,6 +64,32 @@ class Collection:
         self.items: dict[str, dict[str, Any]] = {}
         self._seq: dict[str, int] = {}
         self._next = 0
+        #: The natural key's fields, and the ids by key (kept by :meth:`owner`).
+        self.key_fields: tuple[str, ...] = ()
+        self._keys: dict[tuple[Any, ...], str] = {}
+        #: The ids by the key's first field (``tracking_number``), for list filters on it.
+        self.by_first: dict[str, set[str]] = {}
+
+    def _key(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(repr(item.get(name)) for name in self.key_fields)
+
+    def owner(self, item: Mapping[str, Any]) -> str | None:
+        """The id of the stored record with ``item``'s natural key (``key_fields``), if any.
+
+        The index is rebuilt when an entry went stale (a record removed or re-keyed).
+        """
+        key = self._key(item)
+        found = self._keys.get(key)
+        if found is not None and self._key(self.items.get(found, {})) != key:
+            self.reindex()
+            found = self._keys.get(key)
+        return found
+
+    def reindex(self) -> None:
+        self._keys = {self._key(v): k for k, v in self.items.items()} if self.key_fields else {}
+        self.by_first = {}
+        for key, item in self.items.items() if self.key_fields else ():
+            self.by_first.setdefault(str(item.get(self.key_fields[0])), set()).add(key)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -102,6 +98,9 @@ class Collection:
         self._next += 1
         self.items[key] = item
         self._seq[key] = self._next
+        if self.key_fields:
+            self._keys[self._key(item)] = key
+            self.by_first.setdefault(str(item.get(self.key_fields[0])), set()).add(key)
         return item
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -111,28 +110,23 @@ class Collection:
         self._seq.pop(key, None)
         return self.items.pop(key, None)
 
-    def newest_first(self) -> list[dict[str, Any]]:
-        return list(reversed(self.items.values()))
+    def newest_first(self, among: set[str] | None = None) -> list[tuple[int, dict[str, Any]]]:
+        """``(sequence, record)`` pairs, the newest first (only ids ``among``, if given)."""
+        if among is not None:
+            found = [(self._seq[k], self.items[k]) for k in among if k in self.items]
+            return sorted(found, key=lambda pair: -pair[0])
+        return [(self._seq[k], v) for k, v in reversed(self.items.items())]
 
-    def page(
-        self,
-        selected: Iterable[dict[str, Any]],
-        *,
-        key: Callable[[dict[str, Any]], str],
-        after: int | None,
-        limit: int,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """One newest-first page of ``selected`` older than cursor ``after``.
 
-        Returns the page and the next cursor (None on the last page).
-        """
-        ordered = sorted(selected, key=lambda item: -self._seq.get(key(item), 0))
-        if after is not None:
-            ordered = [item for item in ordered if self._seq.get(key(item), 0) < after]
-        page = ordered[:limit]
-        if len(ordered) > limit and page:
-            return page, encode_cursor(self._seq[key(page[-1])])
-        return page, None
+@attrs.frozen
+class Change:
+    """One change of a stored resource: ``kind`` (``"tracking"``), ``action``, the record."""
+
+    api: str
+    kind: str
+    action: str
+    record: Mapping[str, Any]
+    at: dt.datetime
 
 
 class State:
@@ -141,45 +135,33 @@ class State:
     def __init__(self, seed: int, stats: FakeStats) -> None:
         self.seed = seed
         self.stats = stats
-        self.trackings = Collection()
-        #: (tracking_number, slug) -> tracking id, for duplicate detection.
-        self.tracking_keys: dict[tuple[str, str], str] = {}
-        #: How many times each (tracking_number, slug) was created, for fresh ids.
-        self.tracking_generations: Counter[tuple[str, str]] = Counter()
-        #: Lifecycle transitions per (action, tracking id): retracks are limited.
+        self.collections: dict[str, Collection] = {}
+        #: Lifecycle transitions per (action, record id): retracks are limited.
         self.transitions: Counter[tuple[str, str]] = Counter()
-        #: Tracking's courier connections (the merchant's own carrier accounts) by id.
-        self.courier_connections = Collection()
-        self.shipping: dict[str, Collection] = {
-            kind: Collection()
-            for kind in (
-                "label",
-                "cancel_label",
-                "rate",
-                "manifest",
-                "pickup",
-                "cancel_pickup",
-                "shipper_account",
-                "address_validation",
-            )
-        }
-        self.returns = Collection()
-        self.rma_index: dict[str, str] = {}
-        self.drops = Collection()
+        #: Called with every :class:`Change` (the webhooks listen here).
+        self.listeners: list[Callable[[Change], None]] = []
         self._counters: Counter[str] = Counter()
+
+    def __getitem__(self, kind: str) -> Collection:
+        """The records of one resource kind (``state["label"].items``)."""
+        return self.collections.setdefault(kind, Collection())
+
+    @property
+    def trackings(self) -> Collection:
+        return self["tracking"]
 
     def new_id(self, kind: str) -> str:
         """A fresh, seed-stable UUID-shaped id for a resource kind."""
-        self._counters[kind] += 1
-        return stable_uuid(self.seed, kind, self._counters[kind])
+        return stable_uuid(self.seed, kind, self.next_number(kind))
 
     def next_number(self, kind: str) -> int:
         """A per-kind counter (RMA numbers and the like)."""
         self._counters[kind] += 1
         return self._counters[kind]
 
-    def created(self, kind: str) -> None:
-        self.stats.created[kind] += 1
+    def changed(self, change: Change) -> None:
+        for listener in list(self.listeners):
+            listener(change)
 
 
 @attrs.frozen
@@ -197,24 +179,9 @@ class Call:
     def api(self) -> str:
         return self.spec.name
 
-    def refuse_repeat(self, collection: Collection) -> None:
-        """Refuse a request whose natural key a record of ``collection`` already has.
-
-        The key and the refusal's code are the operation's ``x-aftership.natural-key``
-        in the spec (``create_label``: ``order_number``, 4801); a request without
-        every key field set is not protected, as with AfterShip.
-        """
-        fields, code = self.op.key_fields, self.op.key_code
-        if code is None or not fields or not isinstance(self.body, Mapping):
-            return
-        key = [self.body.get(name) for name in fields]
-        if any(value in (None, "") for value in key):
-            return
-        if any(
-            [record.get(name) for name in fields] == key for record in collection.items.values()
-        ):
-            named = ", ".join(f"{name} {value!r}" for name, value in zip(fields, key, strict=True))
-            raise bad_request(self.api, f"Duplicate {named}.", code)
+    def changed(self, kind: str, action: str, record: Mapping[str, Any]) -> None:
+        """Tell the listeners that ``record`` of ``kind`` was ``action`` (created, approve...)."""
+        self.state.changed(Change(self.api, kind, action, record, self.now))
 
 
 Handler = Callable[[Call], Any]

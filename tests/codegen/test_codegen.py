@@ -239,3 +239,30 @@ def test_codegen_runs_as_a_module() -> None:
         [sys.executable, "-m", "codegen", "--help"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0 and "--spec-dir" in result.stdout
+
+
+RETURNS_SPEC = Path(__file__).resolve().parents[2] / "spec" / "returns.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("create: create_return", "create: create_retur", "unknown operations"),
+        ("schema: Return\n", "schema: Retour\n", "is not a model"),
+        ("approval_status: approval_status\n", "approval: approval_status\n", "list parameters"),
+        ("      missing: 40400\n      filters:", "      lost: 1\n      filters:", "unknown keys"),
+        ("          to: approved\n", "          into: approved\n", "needs from and to"),
+        ("          refused: 40900\n", "          refused: conflict\n", "must be integers"),
+    ],
+)
+def test_resource_declarations_are_checked(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    """``x-aftership.resources`` (what the fake server interprets) must name real things."""
+    text = RETURNS_SPEC.read_text()
+    assert old in text
+    build(load(RETURNS_SPEC), "spec/returns.yaml")  # the shipped declarations pass
+    path = tmp_path / "returns.yaml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(SpecError, match=message):
+        build(load(path), "spec/returns.yaml")

@@ -422,7 +422,7 @@ async def _returns(run: Recorder, client: AfterShip) -> None:
 
 async def test_generic_sample_answers_every_operation_schema() -> None:
     """The fallback sample builder is spec-valid for every operation's data schema."""
-    from aftership_async.testing._content import sample
+    from aftership_async.testing._records import sample
     from aftership_async.testing._spec import load_specs
 
     for api, spec in load_specs().items():

@@ -40,7 +40,7 @@ async def test_labels_created_window_default_bounds_and_offsets(
     old = await s.create_label(_label_request("acc-1", ["OLD"]))
     recent = await s.create_label(_label_request("acc-1", ["RECENT"]))
     fresh = await s.create_label(_label_request("acc-1", ["FRESH"]))
-    labels = aftership_fake.state.shipping["label"].items
+    labels = aftership_fake.state["label"].items
     _age(labels[old.id], NOW - dt.timedelta(days=3))
     # stored with a +08:00 offset: 10:00 UTC is "18:00+08:00"
     recent_at = (NOW - dt.timedelta(hours=5)).astimezone(dt.timezone(dt.timedelta(hours=8)))
@@ -110,7 +110,7 @@ async def test_shipper_accounts_by_slug_have_no_time_window(
     await s.create_shipper_account(
         body("CreateShipperAccountRequest", {"slug": "fedex", "credentials": {}})
     )
-    accounts = aftership_fake.state.shipping["shipper_account"].items
+    accounts = aftership_fake.state["shipper_account"].items
     _age(accounts[ups.id], NOW - dt.timedelta(days=400))  # accounts are listed whatever their age
     page = await s.get_shipper_accounts(slug="ups")
     assert [a.id for a in page.shipper_accounts] == [ups.id]
@@ -133,7 +133,7 @@ async def test_returns_filters(aftership_fake: FakeAfterShip, fake_client: After
     second = await r.create_return(_return_request("1002", "in_store"))
     third = await r.create_return(_return_request("1003"))
     await r.approve_return_by_id(second.id, body("ApproveReturnRequest", {}))
-    aftership_fake.state.returns.items[third.id]["outcomes"] = ["exchange", "refund"]
+    aftership_fake.state["return"].items[third.id]["outcomes"] = ["exchange", "refund"]
 
     async def ids(**filters: Any) -> list[str]:
         page = await r.get_returns(**filters)
@@ -163,7 +163,7 @@ async def test_returns_created_window_is_the_last_365_days(
     ancient = await r.create_return(_return_request("2001"))
     month = await r.create_return(_return_request("2002"))
     today = await r.create_return(_return_request("2003"))
-    stored = aftership_fake.state.returns.items
+    stored = aftership_fake.state["return"].items
     _age(stored[ancient.id], NOW - dt.timedelta(days=400))
     _age(
         stored[month.id],

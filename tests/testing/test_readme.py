@@ -50,4 +50,4 @@ def test_readme_testing_example_runs_as_a_users_test(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"\b2 passed\b", result.stdout), result.stdout
+    assert re.search(r"\b3 passed\b", result.stdout), result.stdout

@@ -192,7 +192,7 @@ async def test_twenty_labels_under_forty_percent_dropped_answers_are_bought_once
                 continue
             outcomes["returned"] += 1
             returned[label.id] = order
-        labels = list(fake.state.shipping["label"].items.values())
+        labels = list(fake.state["label"].items.values())
         requests = fake.stats.requests["create_label"]
     assert sum(outcomes.values()) == 20
     assert outcomes["unknown"] > 0 and outcomes["refused after a retry"] > 0  # faults struck
@@ -200,7 +200,7 @@ async def test_twenty_labels_under_forty_percent_dropped_answers_are_bought_once
     keyed = [label["order_number"] for label in labels if label["order_number"]]
     assert sorted(keyed) == sorted(f"order-{n}" for n in range(1, 20, 2))
     for label_id, order in returned.items():
-        stored = fake.state.shipping["label"].get(label_id)
+        stored = fake.state["label"].get(label_id)
         assert stored is not None and stored["order_number"] == order
     # The unkeyed calls were each sent once; only keyed ones were retried.
     assert requests >= 20 + outcomes["refused after a retry"]
@@ -263,8 +263,8 @@ async def test_retry_unsafe_opts_in_for_a_caller_who_knows_better() -> None:
         )
         # Sent twice, bought twice: what the caller asked for.
         assert fake.stats.requests["create_label"] == 2
-        assert len(fake.state.shipping["label"]) == 2
-        assert fake.state.shipping["label"].get(label.id) is not None
+        assert len(fake.state["label"]) == 2
+        assert fake.state["label"].get(label.id) is not None
 
 
 async def test_an_unsafe_call_is_resent_when_the_request_provably_never_left() -> None:

@@ -1,6 +1,7 @@
 """The tracking lifecycle and the error table, through the real client.
 
-Every transition of ``TRANSITIONS`` and every code of ``ERRORS`` is driven
+Every transition the spec declares for trackings (``x-aftership.resources.tracking.lifecycle``)
+and every code of the fake's Tracking error table (``ERRORS``) is driven
 through ``AfterShip(base_url=fake.url)`` and must surface as the typed error
 the client raises for it, with the code, status and type AfterShip sends.
 """
@@ -22,11 +23,16 @@ from aftership_async import (
     TrackingAlreadyExistsError,
 )
 from aftership_async.testing import FakeAfterShip
-from aftership_async.testing._tracking import ERRORS, STATES, TRANSITIONS, lifecycle
+from aftership_async.testing._envelopes import MESSAGES
+from aftership_async.testing._resources import resources
+from aftership_async.testing._spec import load_specs
+from aftership_async.testing._tracking import STATES, lifecycle
 
 from .helpers import body, client_for
 
 COMPLETE = {"reason": "DELIVERED"}
+ERRORS = MESSAGES["tracking"]
+TRANSITIONS = resources(load_specs()["tracking"])["tracking"].lifecycle
 
 
 async def _active(fake: FakeAfterShip, client: AfterShip) -> Tracking:
@@ -48,10 +54,10 @@ def _complete(reason: str = "DELIVERED") -> Any:
 def test_the_transition_table_is_closed() -> None:
     for rule in TRANSITIONS.values():
         assert rule.sources <= set(STATES) and rule.target in STATES
-        for code in (rule.refused, rule.over_limit):
+        for code in (*rule.refused.values(), rule.over_limit):
             assert code is None or code in ERRORS
     retrack = TRANSITIONS["retrack"]
-    assert "active" not in retrack.sources and retrack.refused == 4013
+    assert "active" not in retrack.sources and retrack.refused == {"*": 4013}
     assert (retrack.limit, retrack.over_limit) == (3, 4016)
 
 

@@ -191,9 +191,11 @@ async def test_a_client_on_a_retired_base_url_is_served_and_decodes() -> None:
         async with AfterShip(
             api_key="k", base_urls={"tracking": fake.url + "/tracking/2025-01"}, rate_limit=None
         ) as client:
-            got = await client.tracking.get_tracking_by_id(ids[0])
-            page = await client.tracking.get_trackings()
-            couriers = await client.tracking.get_user_couriers()
+            with pytest.warns(AfterShipVersionWarning, match="asks for version 2025-01") as seen:
+                got = await client.tracking.get_tracking_by_id(ids[0])
+                page = await client.tracking.get_trackings()
+                couriers = await client.tracking.get_user_couriers()
+    assert len([w for w in seen if issubclass(w.category, AfterShipVersionWarning)]) == 1
     assert isinstance(got, Tracking) and got == expected
     assert {t.id for t in page.trackings} == set(ids)
     assert couriers.couriers and all(c.slug for c in couriers.couriers)
@@ -238,3 +240,18 @@ async def test_a_client_pinned_to_2025_01_warns_once_end_to_end(
     message = str(version_warnings[0].message)
     assert "2026-07" in message and "2025-01" in message and "tracking" in message
     assert fake.stats.versions["tracking 2025-01 -> 2026-07"] == 4
+
+
+async def test_serve_versions_makes_the_fake_answer_another_version() -> None:
+    """A user's test of their AfterShipVersionWarning handling, end to end."""
+    with pytest.raises(ValueError, match="serve_versions"):
+        FakeAfterShip(serve_versions={"trackings": "2027-01"})
+    async with FakeAfterShip(serve_versions={"tracking": "2027-01"}) as fake:
+        async with AfterShip(api_key="k", base_url=fake.url, rate_limit=None) as client:
+            with pytest.warns(AfterShipVersionWarning, match="2027-01") as seen:
+                await client.tracking.get_couriers()
+                await client.tracking.get_couriers()  # warned once
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # Shipping still answers its pinned version
+                await client.shipping.get_couriers()
+    assert len([w for w in seen if issubclass(w.category, AfterShipVersionWarning)]) == 1

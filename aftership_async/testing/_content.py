@@ -8,8 +8,8 @@ times count back from the fixed :data:`CONTENT_EPOCH`, not the wall clock;
 only bookkeeping fields (``created_at``/``updated_at`` of stored resources)
 use the real clock, because list filters compare them with "now".
 
-:func:`sample` builds a value for any schema of the spec: the answer of any
-operation that has no bespoke logic, and the filler for optional parts.
+:func:`story` gives only what AfterShip computes for a new tracking; the rest of
+the record is the schema's fresh sample overlaid with the request (:mod:`._records`).
 """
 
 from __future__ import annotations

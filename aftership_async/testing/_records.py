@@ -104,11 +104,11 @@ def sample(spec: ApiSpec, schema: Any, key: str, depth: int = 0, *, new: bool = 
 
 def fresh(spec: ApiSpec, schema_name: str, key: str) -> dict[str, Any]:
     """A new record of a component schema: every property present, nothing happened yet."""
-    return copy.deepcopy(_fresh(spec, schema_name, key))
+    return copy.deepcopy(_fresh(id(spec.document), spec, schema_name, key))
 
 
 @cache
-def _fresh(spec: ApiSpec, schema_name: str, key: str) -> dict[str, Any]:
+def _fresh(document_id: int, spec: ApiSpec, schema_name: str, key: str) -> dict[str, Any]:
     node = spec.schema(schema_name)
     return {
         name: sample(spec, sub, f"{key}.{name}", 1, new=True)

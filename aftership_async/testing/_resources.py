@@ -90,9 +90,13 @@ def _rule(action: str, raw: Mapping[str, Any]) -> Rule:
     )
 
 
-@cache
 def resources(spec: ApiSpec) -> Mapping[str, Resource]:
-    """The resources one API's spec declares, by kind."""
+    """The resources one API's spec declares, by kind (read once per spec document)."""
+    return _read_resources(id(spec.document), spec)
+
+
+@cache
+def _read_resources(document_id: int, spec: ApiSpec) -> Mapping[str, Resource]:
     declared = spec.document["x-aftership"].get("resources") or {}
     found = {}
     for kind, raw in declared.items():

@@ -77,6 +77,7 @@ def test_sdist_metadata(sdist: Path) -> None:
     assert meta["Keywords"] and "aftership" in meta["Keywords"]
 
 
+@pytest.mark.timeout(900)  # a build and a pytest run in subprocesses: slow on a busy machine
 def test_sdist_tests_run_from_the_sdist(sdist: Path) -> None:
     """A slice of the suite, run with the sdist's own code on the path (not this checkout's)."""
     env = {**os.environ, "PYTHONPATH": f"{sdist}{os.pathsep}{sdist / 'generated'}"}

@@ -9,18 +9,18 @@ of the three APIs (also available per API as ``aftership_async.tracking``,
 
 # The generated package imports runtime *submodules* only and this module
 # imports generated *submodules* only, so either side can be imported first.
-from aftership_async_generated import returns as _returns
-from aftership_async_generated import shipping as _shipping
-from aftership_async_generated import tracking as _tracking
-from aftership_async_generated._webhooks import (
+from aftership_async._generated import returns as _returns
+from aftership_async._generated import shipping as _shipping
+from aftership_async._generated import tracking as _tracking
+from aftership_async._generated._webhooks import (
     TRACKING_WEBHOOK_VERSION,
     parse_returns_webhook,
     parse_shipping_webhook,
     parse_webhook,
 )
-from aftership_async_generated.returns import *  # noqa: F403
-from aftership_async_generated.shipping import *  # noqa: F403
-from aftership_async_generated.tracking import *  # noqa: F403
+from aftership_async._generated.returns import *  # noqa: F403
+from aftership_async._generated.shipping import *  # noqa: F403
+from aftership_async._generated.tracking import *  # noqa: F403
 
 from ._bulk import (
     Bulk,

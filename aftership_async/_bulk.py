@@ -37,7 +37,7 @@ from typing import Any, Generic, Literal, Self, TypeAlias, TypeVar
 
 import attrs
 
-from aftership_async_generated.tracking import (
+from aftership_async._generated.tracking import (
     CreateTrackingRequest,
     DetectCourierRequest,
     DetectCourierResponseData,

@@ -9,9 +9,9 @@ from types import TracebackType
 
 import aiohttp
 
-from aftership_async_generated.returns import ReturnsAPI
-from aftership_async_generated.shipping import ShippingAPI
-from aftership_async_generated.tracking import TrackingAPI
+from aftership_async._generated.returns import ReturnsAPI
+from aftership_async._generated.shipping import ShippingAPI
+from aftership_async._generated.tracking import TrackingAPI
 
 from ._bulk import Bulk
 from ._errors import ConfigurationError

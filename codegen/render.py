@@ -20,7 +20,8 @@ import jinja2
 
 from .ir import Api, InputConverter, Operation, Param, TypeRef
 
-PACKAGE = "aftership_async_generated"
+#: The generated package, written under ``--out`` (the ``aftership_async`` package).
+PACKAGE = "_generated"
 TEMPLATES = Path(__file__).parent / "templates"
 
 

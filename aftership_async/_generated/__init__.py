@@ -2,13 +2,10 @@
 # change the spec or codegen/templates, then run `make generate`.
 """Generated code for aftership-async: one subpackage per API.
 
-Import from ``aftership_async`` rather than from here.
+Import from ``aftership_async`` rather than from here. This layer sits on top
+of the runtime (the rest of ``aftership_async``): it imports the runtime, and
+the runtime imports nothing from it.
 """
-
-# The generated modules import the runtime, and the runtime's public
-# ``__init__`` re-exports them: initialising ``aftership_async`` first makes
-# both import orders work.
-import aftership_async  # noqa: F401
 
 from . import returns, shipping, tracking
 from ._converter import CONVERTER

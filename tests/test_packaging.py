@@ -72,7 +72,7 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
 
 def test_wheel_ships_the_generated_layer_inside_the_package(wheel_names: set[str]) -> None:
     generated = {n for n in wheel_names if n.startswith("aftership_async/_generated/")}
-    for name in ("__init__.py", "py.typed", "_converter.py",
+    for name in ("__init__.py", "py.typed", "_converter.py", "_client.py", "_bulk.py",
                  "tracking/api.py", "shipping/models.py", "returns/enums.py",
                  "specs/tracking.json", "specs/shipping.json", "specs/returns.json"):  # fmt: skip
         assert f"aftership_async/_generated/{name}" in generated, name

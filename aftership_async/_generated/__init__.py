@@ -8,12 +8,13 @@ the runtime imports nothing from it.
 """
 
 from . import returns, shipping, tracking
+from ._client import API_DESCRIPTIONS, API_VERSIONS, AfterShip
 from ._converter import CONVERTER
 from .returns import *  # noqa: F403
 from .shipping import *  # noqa: F403
 from .tracking import *  # noqa: F403
 
-__all__ = ["CONVERTER"]
+__all__ = ["API_DESCRIPTIONS", "API_VERSIONS", "AfterShip", "CONVERTER"]
 __all__ += tracking.__all__
 __all__ += shipping.__all__
 __all__ += returns.__all__

@@ -251,3 +251,59 @@ def test_codegen_runs_as_a_module() -> None:
         [sys.executable, "-m", "codegen", "--help"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0 and "--spec-dir" in result.stdout
+
+
+def test_the_bulk_block_binds_tracking_operations() -> None:
+    api = build(load(ROOT / "spec" / "tracking.yaml"), "spec/tracking.yaml")
+    bulk = api.bulk
+    assert bulk is not None
+    assert (bulk.lookup, bulk.numbers_param, bulk.per_request) == (
+        "iter_trackings", "tracking_numbers", 50,
+    )  # fmt: skip
+    assert (bulk.page_size_param, bulk.page_size) == ("limit", 200)
+    assert (bulk.create, bulk.create_request, bulk.item) == (
+        "create_tracking", "CreateTrackingRequest", "Tracking",
+    )  # fmt: skip
+    assert (bulk.get, bulk.detect, bulk.detect_request, bulk.detect_result) == (
+        "get_tracking_by_id", "detect_courier", "DetectCourierRequest", "DetectCourierResponseData",
+    )  # fmt: skip
+    assert (bulk.already_exists, bulk.not_found_code) == ("TrackingAlreadyExistsError", 4004)
+    for other in ("shipping", "returns"):
+        assert build(load(ROOT / "spec" / f"{other}.yaml"), f"spec/{other}.yaml").bulk is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "    create: create_tracking\n",
+            "    create: get_couriers\n",
+            "must answer the lookup's item",
+        ),
+        (
+            "    not-found-code: 4004\n",
+            "    not-found-code: 4999\n",
+            "not-found-code must be a code",
+        ),
+        (
+            "    get: get_tracking_by_id\n",
+            "    get: get_nothing\n",
+            "'get_nothing' is not an operation",
+        ),
+        (
+            "    detect: detect_courier\n",
+            "    detect: detect_courier\n    delete: x\n",
+            "unknown keys",
+        ),
+        ("numbers: tracking_numbers,", "numbers: numbers,", "its numbers parameter"),
+    ],
+)
+def test_bulk_block_violations_fail_with_a_clear_message(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = (ROOT / "spec" / "tracking.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "tracking.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(SpecError, match=message):
+        build(load(path), "spec/tracking.yaml")

@@ -8,8 +8,9 @@ the runtime imports nothing from it.
 """
 
 from . import mini
+from ._client import API_DESCRIPTIONS, API_VERSIONS, AfterShip
 from ._converter import CONVERTER
 from .mini import *  # noqa: F403
 
-__all__ = ["CONVERTER"]
+__all__ = ["API_DESCRIPTIONS", "API_VERSIONS", "AfterShip", "CONVERTER"]
 __all__ += mini.__all__

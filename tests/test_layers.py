@@ -94,6 +94,8 @@ def test_no_runtime_module_imports_the_generated_layer(path: Path) -> None:
 
 
 def test_the_fake_server_imports_no_generated_module() -> None:
+    """No import in the fake names generated code; it reads the specs' JSON, which ships in
+    the generated package, as data (``importlib.resources``)."""
     for path in sorted((PACKAGE / "testing").rglob("*.py")):
         bad = [(line, m) for line, m, _ in _imports(path) if _is_generated(m)]
         assert not bad, f"{path.relative_to(ROOT)}: {bad}"

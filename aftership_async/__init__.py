@@ -22,6 +22,8 @@ from aftership_async_generated.returns import *  # noqa: F403
 from aftership_async_generated.shipping import *  # noqa: F403
 from aftership_async_generated.tracking import *  # noqa: F403
 
+# The receivers (aiohttp, Starlette/FastAPI) and their dedupe stores.
+from . import webhooks
 from ._bulk import (
     Bulk,
     BulkFailure,
@@ -152,6 +154,7 @@ __all__ = [
     "verify_webhook_signature",
     "webhook_headers",
     "webhook_signature",
+    "webhooks",
 ]
 # One ``+=`` per API over the generated literal lists: the form type checkers follow.
 __all__ += _tracking.__all__

@@ -11,6 +11,9 @@ of the three APIs (also available per API as ``aftership_async.tracking``,
 # models, enums, webhook parsers) sits on top of the runtime and imports runtime
 # submodules only; the runtime imports nothing generated. This module and the
 # per-API facades re-export both.
+
+# The receivers (aiohttp, Starlette/FastAPI) and their dedupe stores.
+from . import webhooks
 from ._bulk import (
     Bulk,
     BulkFailure,
@@ -153,6 +156,7 @@ __all__ = [
     "verify_webhook_signature",
     "webhook_headers",
     "webhook_signature",
+    "webhooks",
 ]
 # One ``+=`` per API over the generated literal lists: the form type checkers follow.
 __all__ += _tracking.__all__

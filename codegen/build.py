@@ -484,7 +484,8 @@ class _Builder:
         if not isinstance(raw, dict):
             raise self.fail(where, "must be a mapping")
         unknown = set(raw) - {
-            "parser", "event", "signature-headers", "time-field", "time-required", "version-field"
+            "parser", "event", "signature-headers", "time-field", "time-required", "version-field",
+            "id", "order",
         }  # fmt: skip
         if unknown:
             raise self.fail(where, f"unknown keys {sorted(unknown)}")
@@ -509,6 +510,12 @@ class _Builder:
                 raise self.fail(where, f"{name!r} is not a field of {model.name}")
         if time_field is None:
             raise self.fail(where, "time-field is required")
+        paths: dict[str, tuple[tuple[str, ...], ...]] = {}
+        for key in ("id", "order"):
+            value = raw.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.fail(where, f"{key} must be a list of field paths")
+            paths[key] = tuple(self.webhook_path(where, model, v) for v in value)
         return Webhooks(
             parser=parser,
             event=model.name,
@@ -518,6 +525,8 @@ class _Builder:
             version_field=next(
                 (f.py_name for f in model.fields if f.json_name == version_field), None
             ),
+            id_fields=paths["id"],
+            order_fields=paths["order"],
         )
 
     def bulk(self, raw: Any, operations: list[Operation], errors: ErrorRules) -> BulkBinding | None:
@@ -586,6 +595,32 @@ class _Builder:
             already_exists=already_exists,
             not_found_code=int(not_found),
         )
+
+    def webhook_path(self, where: str, model: Model, dotted: str) -> tuple[str, ...]:
+        """A dotted JSON path into the event model as attribute names, then plain keys.
+
+        ``msg.updated_at`` -> ``("msg", "updated_at")`` with each model field's Python
+        name; under a JSON object field (``data`` of Shipping) the rest are dict keys.
+        """
+        steps: list[str] = []
+        current: Model | None = model
+        parts = dotted.split(".")
+        for index, part in enumerate(parts):
+            if current is None:  # inside a plain JSON object
+                steps.append(part)
+                continue
+            field = next((f for f in current.fields if f.json_name == part), None)
+            if field is None:
+                raise self.fail(where, f"{dotted!r}: {part!r} is not a field of {current.name}")
+            steps.append(field.py_name)
+            kind = field.type.kind
+            if kind == "model":
+                current = self.models[str(field.type.name)]
+            elif kind in ("dict", "any"):
+                current = None
+            elif index < len(parts) - 1:
+                raise self.fail(where, f"{dotted!r}: {part!r} has no fields")
+        return tuple(steps)
 
     def build(self) -> Api:
         meta = self.doc.get("x-aftership")

@@ -311,6 +311,10 @@ class Webhooks:
     time_required: bool
     #: The event field receiving ``as-webhook-version`` (None: unversioned webhooks).
     version_field: str | None
+    #: Attribute paths whose values make a delivery's dedupe key (``x-aftership.webhooks.id``).
+    id_fields: tuple[tuple[str, ...], ...] = ()
+    #: Attribute paths ordering two events of one resource, first decides (``order``).
+    order_fields: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

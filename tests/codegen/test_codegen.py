@@ -272,6 +272,9 @@ def test_the_bulk_block_binds_tracking_operations() -> None:
         assert build(load(ROOT / "spec" / f"{other}.yaml"), f"spec/{other}.yaml").bulk is None
 
 
+TRACKING_SPEC = HERE.parents[1] / "spec" / "tracking.yaml"
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -307,3 +310,40 @@ def test_bulk_block_violations_fail_with_a_clear_message(
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(SpecError, match=message):
         build(load(path), "spec/tracking.yaml")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "id: [event_id]",
+            "id: [event_uuid]",
+            "'event_uuid' is not a field of TrackingWebhookEvent",
+        ),
+        (
+            "order: [msg.updated_at, ts]",
+            "order: [msg.changed_at, ts]",
+            "'changed_at' is not a field of Tracking",
+        ),
+        ("order: [msg.updated_at, ts]", "order: [ts.seconds]", "'ts' has no fields"),
+        ("id: [event_id]", "id: event_id", "id must be a list of field paths"),
+    ],
+)
+def test_webhook_id_and_order_paths_are_checked_against_the_models(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    path = tmp_path / "tracking.yaml"
+    text = TRACKING_SPEC.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(SpecError, match=message):
+        build(load(path), "spec/tracking.yaml")
+
+
+def test_webhook_paths_become_attribute_names_then_json_keys() -> None:
+    webhooks = build(load(TRACKING_SPEC), "spec/tracking.yaml").webhooks
+    assert webhooks is not None
+    assert webhooks.id_fields == (("event_id",),)
+    assert webhooks.order_fields == (("msg", "updated_at"), ("ts",))
+    shipping = build(load(TRACKING_SPEC.with_name("shipping.yaml")), "spec/shipping.yaml").webhooks
+    assert shipping is not None and ("data", "id") in shipping.id_fields

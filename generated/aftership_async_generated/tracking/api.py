@@ -78,18 +78,21 @@ GET_TRACKING_BY_ID = Operation(
     "GET",
     "/trackings/{id}",
     "idempotent",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 UPDATE_TRACKING_BY_ID = Operation(
     "update_tracking_by_id",
     "PUT",
     "/trackings/{id}",
     "idempotent",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 DELETE_TRACKING_BY_ID = Operation(
     "delete_tracking_by_id",
     "DELETE",
     "/trackings/{id}",
     "idempotent",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 RETRACK_TRACKING_BY_ID = Operation(
     "retrack_tracking_by_id",
@@ -98,6 +101,7 @@ RETRACK_TRACKING_BY_ID = Operation(
     "natural-key",
     key_code=4013,
     check="get the tracking (tracking.get_tracking_by_id) and look at its tag and checkpoints",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 MARK_TRACKING_COMPLETED_BY_ID = Operation(
     "mark_tracking_completed_by_id",
@@ -105,6 +109,7 @@ MARK_TRACKING_COMPLETED_BY_ID = Operation(
     "/trackings/{id}/mark-as-completed",
     "unsafe",
     check="get the tracking (tracking.get_tracking_by_id): a completed one has a last checkpoint from source 'user'",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 PREDICT_BATCH = Operation(
     "predict_batch",
@@ -499,7 +504,9 @@ class TrackingAPI(APIGroup):
         Retry safety: idempotent (a read: nothing changes on the server).
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
             fields: Comma-separated fields to include: `destination_postal_code`,
                 `tracking_ship_date`, `tracking_account_number`, `tracking_key`,
                 `origin_country_region`, `destination_country_region`, `destination_state`,
@@ -545,7 +552,9 @@ class TrackingAPI(APIGroup):
         Retry safety: idempotent (PUT: a repeat leaves the resource as the first attempt did).
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
             body: the request body.
 
         Returns:
@@ -580,7 +589,9 @@ class TrackingAPI(APIGroup):
         nothing).
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
 
         Returns:
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
@@ -614,7 +625,9 @@ class TrackingAPI(APIGroup):
         active tracking is refused with 4013).
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
 
         Returns:
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
@@ -649,7 +662,9 @@ class TrackingAPI(APIGroup):
         refusal for it). A failure that may have acted raises OutcomeUnknownError.
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
             body: the request body.
 
         Returns:

@@ -186,6 +186,11 @@ class TrackingAPI(APIGroup):
             "POST /trackings/{id}/mark-as-completed": 5.0,
             "POST /estimated-delivery-date/predict-batch": 20.0,
             "POST /estimated-delivery-date/predict": 5.0,
+            "GET /courier-connections": 5.0,
+            "POST /courier-connections": 5.0,
+            "GET /courier-connections/{id}": 5.0,
+            "DELETE /courier-connections/{id}": 5.0,
+            "PATCH /courier-connections/{id}": 5.0,
         },
     )
     CONVERTER = CONVERTER
@@ -759,14 +764,14 @@ class TrackingAPI(APIGroup):
         the carrier's API), one page at a time with cursor pagination like GET /trackings.
         Errors: 400, 401, 403, 429, 500.
 
-        ``GET /courier-connections``, paginated by cursor (items in ``courier_connections``).
+        ``GET /courier-connections``, 5 requests/second, paginated by cursor (items in ``courier_connections``).
 
         Retry safety: idempotent (a read: nothing changes on the server).
 
         Args:
             courier_slug: Only connections of this courier (e.g. `dhl-api`).
             cursor: Opaque cursor of the page to fetch (`next_cursor` of the previous page).
-            limit: Connections per page.
+            limit: Connections per page (default 100, at most 200).
 
         Returns:
             The response's ``data`` as a :class:`GetCourierConnectionsResponseData` (HTTP 200).
@@ -817,7 +822,7 @@ class TrackingAPI(APIGroup):
         courier asks for (see `Courier.credentials` of `get_couriers`). Errors: 400 (4010
         invalid courier_slug, 4008/4009 invalid or missing credentials), 401, 403, 429, 500.
 
-        ``POST /courier-connections``.
+        ``POST /courier-connections``, 5 requests/second.
 
         Retry safety: unsafe (AfterShip documents no idempotency key and no duplicate refusal: a
         repeat may connect the account twice). A failure that may have acted raises
@@ -848,7 +853,7 @@ class TrackingAPI(APIGroup):
 
         Returns one courier connection. Errors: 404, 401, 403, 429, 500.
 
-        ``GET /courier-connections/{id}``.
+        ``GET /courier-connections/{id}``, 5 requests/second.
 
         Retry safety: idempotent (a read: nothing changes on the server).
 
@@ -878,7 +883,7 @@ class TrackingAPI(APIGroup):
 
         Deletes a courier connection and returns it. Errors: 404, 401, 403, 429, 500.
 
-        ``DELETE /courier-connections/{id}``.
+        ``DELETE /courier-connections/{id}``, 5 requests/second.
 
         Retry safety: idempotent (DELETE: a repeat finds the resource gone (404) and changes
         nothing).
@@ -912,7 +917,7 @@ class TrackingAPI(APIGroup):
         `put_courier_connections_by_id`, but the HTTP method is PATCH. Errors: 404, 400
         (4008/4009 invalid or missing credentials), 401, 403, 429, 500.
 
-        ``PATCH /courier-connections/{id}``.
+        ``PATCH /courier-connections/{id}``, 5 requests/second.
 
         Retry safety: idempotent (PATCH: a repeat leaves the resource as the first attempt did).
 

@@ -1184,7 +1184,7 @@ class Courier(Model):
     """Countries/regions (ISO alpha-3) the courier ships from."""
 
     credentials: CourierCredentials | Unset | None = UNSET
-    """What a courier connection to this courier needs (new in 2026-07)."""
+    """What a courier connection to this courier needs."""
 
 
 @attrs.define(kw_only=True)
@@ -1322,7 +1322,7 @@ class UpdateCourierConnectionByIdRequest(Model):
 class EstimatedDeliveryDateRequestOriginAddress(Model):
     """Origin address of the shipment."""
 
-    country_region: str | Unset = UNSET
+    country_region: str
     """Country/region, ISO 3166-1 alpha-3."""
 
     state: str | Unset | None = UNSET
@@ -1342,7 +1342,7 @@ class EstimatedDeliveryDateRequestOriginAddress(Model):
 class EstimatedDeliveryDateRequestDestinationAddress(Model):
     """Destination address of the shipment."""
 
-    country_region: str | Unset = UNSET
+    country_region: str
     """Country/region, ISO 3166-1 alpha-3."""
 
     state: str | Unset | None = UNSET
@@ -1384,7 +1384,7 @@ class EstimatedDeliveryDateRequestEstimatedPickupOrderProcessingTime(Model):
 class EstimatedDeliveryDateRequestEstimatedPickup(Model):
     """Order and processing times used to estimate the courier pickup."""
 
-    order_time: str | Unset = UNSET
+    order_time: str
     """When the order was placed, `YYYY-MM-DD HH:mm:ss` in the origin's local time."""
 
     order_cutoff_time: str | Unset | None = UNSET

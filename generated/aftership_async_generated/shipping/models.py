@@ -1060,6 +1060,8 @@ class ShippingCourierList(Model):
     """All couriers (not paginated)."""
 
     couriers: list[ShippingCourier] | Unset = UNSET
+    paper_sizes: list[str] | Unset | None = UNSET
+    """Paper sizes (sent by some answers beside `couriers`)."""
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)

@@ -46,8 +46,9 @@ Breaking (exit code 1):
 Not breaking (reported, exit code 0 if nothing else breaks): added methods,
 iterators, models, enums, optional parameters, optional request fields and
 response fields; enum values added (enums are open); a path parameter's
-pattern removed; a request field becoming optional or nullable; a response field becoming required or non-nullable; a
-path parameter renamed (positional-only); a method's endpoint, HTTP method,
+pattern removed; a request field becoming optional or nullable; a response
+field becoming required or non-nullable; a path parameter renamed
+(positional-only); a method's endpoint, HTTP method,
 listed method, alias target or fixed query, success status or rate limit
 changed (the call signature still works); the pinned version, base URL and
 default rate limit; other ``x-*`` extensions on operations. Summaries,

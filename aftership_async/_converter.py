@@ -315,7 +315,7 @@ def _field_lines(
     if fast is None:
         if skip:
             return [*lines, f"    if {' and '.join(skip)}:", slow]
-        return [*lines, slow]
+        return [*lines, slow[4:]]  # a required, non-null field: not under an ``if``
     check, value = fast
     lines += [f"    if {check}:", f"        {v} = {value}" if value != v else "        pass"]
     lines += [f"    elif {' and '.join(skip)}:" if skip else "    else:", slow]

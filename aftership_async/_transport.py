@@ -240,8 +240,19 @@ def _is_loopback(host: str) -> bool:
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
-def render_path(template: str, params: Mapping[str, object]) -> str:
-    """Fill ``{name}`` segments, rejecting values that would change the path."""
+def render_path(
+    template: str,
+    params: Mapping[str, object],
+    patterns: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """Fill ``{name}`` segments, rejecting values that would change the path, and values the
+    spec's pattern for the parameter does not match."""
+    for name, pattern in patterns:
+        value = params.get(name)
+        if isinstance(value, str) and _pattern(pattern).fullmatch(value) is None:
+            raise InvalidRequestError(
+                f"path parameter {name!r} must match {pattern}, got {value[:140]!r}"
+            )
     path = template
     for name, value in params.items():
         if value.__class__ is str and value.isalnum() and value.isascii():
@@ -263,6 +274,11 @@ def render_path(template: str, params: Mapping[str, object]) -> str:
         _check_encodable(f"path parameter {name!r}", value)
         path = path.replace("{" + name + "}", quote(value, safe=""))
     return path
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _check_encodable(what: str, text: str) -> str:
@@ -510,7 +526,9 @@ class Transport:
         """Build the exact request: URL, headers (with auth and signature) and body."""
         method = operation.method
         endpoint = operation.endpoint
-        full_path = self.base_url(api) + render_path(operation.path, path_params or {})
+        full_path = self.base_url(api) + render_path(
+            operation.path, path_params or {}, operation.path_patterns
+        )
         pairs = encode_query(query or {})
         url = full_path + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
         body = None if json_body is None else _encode_body(json_body, endpoint)

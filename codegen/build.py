@@ -238,6 +238,14 @@ class _Builder:
                 raise self.fail(where, f"{name}: x-comma-list must be true or false")
             if comma_list and (location != "query" or ptype.kind != "str"):
                 raise self.fail(where, f"{name}: x-comma-list is for string query parameters")
+            pattern = param.get("schema", {}).get("pattern")
+            if pattern is not None:
+                if location != "path" or ptype.kind != "str":
+                    raise self.fail(where, f"{name}: pattern is for string path parameters")
+                try:
+                    re.compile(pattern)
+                except (re.error, TypeError) as exc:
+                    raise self.fail(where, f"{name}: invalid pattern: {exc}") from None
             target = path_params if location == "path" else query_params
             target.append(
                 Param(
@@ -248,6 +256,7 @@ class _Builder:
                     required=bool(param.get("required", location == "path")),
                     description=clean_text(param.get("description")),
                     comma_list=comma_list,
+                    pattern=pattern,
                 )
             )
         template_names = re.findall(r"{([^}]+)}", path)

@@ -172,6 +172,8 @@ class Param:
     #: ``x-comma-list: true``: a string of comma-separated values; a list or
     #: tuple of strings is accepted too and joined with commas by the transport.
     comma_list: bool = False
+    #: A path parameter's ``schema.pattern``: the client refuses other values before sending.
+    pattern: str | None = None
 
     @property
     def annotation(self) -> str:
@@ -277,6 +279,11 @@ class Operation:
     @property
     def endpoint(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def path_patterns(self) -> tuple[tuple[str, str], ...]:
+        """(JSON name, pattern) of each path parameter the spec constrains."""
+        return tuple((p.json_name, p.pattern) for p in self.path_params if p.pattern is not None)
 
 
 @dataclass(frozen=True)

@@ -801,7 +801,9 @@ def apply_request_fields(tracking: dict[str, Any], request: Mapping[str, Any]) -
             tracking[name] = value
     if "title" in request and request["title"] is None:
         tracking["title"] = tracking["tracking_number"]
-    if request.get("last_mile"):
+    if "last_mile" in request and request["last_mile"] is None:
+        tracking["last_mile"] = None  # documented: null clears the last-mile leg
+    elif request.get("last_mile"):
         last = request["last_mile"]
         tracking["last_mile"] = {
             "tracking_number": last.get("tracking_number"),

@@ -403,13 +403,18 @@ def _delete_account(call: Call) -> Any:
     return {"id": account["id"]}
 
 
-def _update_info(call: Call) -> Any:
-    account = _account(call)
-    for key in ("description", "timezone", "address"):
-        if key in call.body:
-            account[key] = call.body[key]
-    account["updated_at"] = content.iso(call.now)
-    return account
+def _update_account(*keys: str) -> Handler:
+    """Copies these body fields onto the account (credentials are never stored)."""
+
+    def handler(call: Call) -> Any:
+        account = _account(call)
+        for key in keys:
+            if key in call.body:
+                account[key] = call.body[key]
+        account["updated_at"] = content.iso(call.now)
+        return account
+
+    return handler
 
 
 def _update_credentials(call: Call) -> Any:
@@ -540,7 +545,9 @@ HANDLERS: dict[str, Handler] = {
     "create_shipper_account": _create_shipper_account,
     "get_shipper_account_by_id": _get_account,
     "delete_shipper_account_by_id": _delete_account,
-    "update_shipper_account_info_by_id": _update_info,
+    "update_shipper_account_info_by_id": _update_account("description", "timezone", "address"),
     "update_shipper_account_credentials_by_id": _update_credentials,
     "update_shipper_account_settings_by_id": _update_settings,
+    "create_fedex_shipper_account": _create_shipper_account,
+    "update_fedex_shipper_account_by_id": _update_account("address", "settings"),
 }  # fmt: skip

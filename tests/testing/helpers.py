@@ -92,6 +92,23 @@ ADDRESS = {
     "email": "test@test.com",
 }
 
+#: AfterShip's example body of POST /couriers/fedex/shipper-accounts (AEV
+#: specific-shipper-accounts export), with this file's address.
+FEDEX = {
+    "slug": "fedex",
+    "description": "My Shipper Account",
+    "timezone": "Asia/Hong_Kong",
+    "credentials": {"account_number": "510087020"},
+    "invoice": {"number": "234562278", "currency": "USD", "date": "2026-02-24", "amount": 234},
+    "settings": {
+        "preferred_currency": "USD",
+        "electronic_trade_documents_enabled": True,
+        "commercial_invoice_letterhead": "aGVhZA==",
+        "commercial_invoice_signature": "c2lnbg==",
+    },
+    "address": ADDRESS,
+}
+
 SHIPMENT = {
     "ship_from": ADDRESS,
     "ship_to": {**ADDRESS, "city": "New York", "state": "NY", "postal_code": "10001"},

@@ -1,7 +1,7 @@
 """Retry safety, per operation, against the fake: nothing is bought, booked or created twice.
 
 Every operation's spec declares whether a repeat is safe (``x-aftership.retry``).
-The conformance scenario (all 65 operations, in an order that makes each one
+The conformance scenario (all 67 operations, in an order that makes each one
 valid) runs once more here, and after each real call the same call is sent
 again with a fault that strikes **after the server acted** (``drop``, a 500,
 a stall past the timeout): the case where the client cannot know what

@@ -4,6 +4,7 @@
 
 from .api import ReturnsAPI
 from .enums import (
+    CreateReturnRequestReturnMethodType,
     DropoffServiceProvider,
     DropoffStatus,
     ExchangeBonusCreditType,
@@ -127,6 +128,7 @@ __all__ = [
     "ReturnOutcome",
     "ReturnShippingStatus",
     "ReturnException",
+    "CreateReturnRequestReturnMethodType",
     "ReturnItemResolution",
     "ReturnsWebhookEventCode",
     "GetReturnsApprovalStatus",

@@ -27,6 +27,7 @@ __all__ = [
     "ReturnOutcome",
     "ReturnShippingStatus",
     "ReturnException",
+    "CreateReturnRequestReturnMethodType",
     "ReturnItemResolution",
     "ReturnsWebhookEventCode",
     "GetReturnsApprovalStatus",
@@ -76,8 +77,8 @@ class ReturnsStorePlatform(OpenEnum):
 
 
 class ReturnMethodType(OpenEnum):
-    """Type of return method. `carrier_dropoff` appears in responses only (not accepted by Create
-    Return per the export)."""
+    """Type of return method of a return (responses). `carrier_dropoff` appears here only; Create
+    Return takes CreateReturnRequestReturnMethodType."""
 
     RETAILER_LABEL = "retailer_label"
     CUSTOMER_COURIER = "customer_courier"
@@ -200,6 +201,18 @@ class ReturnException(OpenEnum):
     REFUND_FAILED = "refund_failed"
     CHARGE_FAILED = "charge_failed"
     FLAGGED = "flagged"
+
+
+class CreateReturnRequestReturnMethodType(OpenEnum):
+    """Type of return method Create Return accepts (every ReturnMethodType but `carrier_dropoff`)."""
+
+    RETAILER_LABEL = "retailer_label"
+    CUSTOMER_COURIER = "customer_courier"
+    HAPPY_RETURNS = "happy_returns"
+    IN_STORE = "in_store"
+    GREEN_RETURN = "green_return"
+    RETAIL_REWORKS = "retail_reworks"
+    CARRIER_PICKUP = "carrier_pickup"
 
 
 class ReturnItemResolution(OpenEnum):

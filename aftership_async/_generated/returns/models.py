@@ -18,6 +18,7 @@ from aftership_async._converter import skip_on_decode
 from aftership_async._types import UNSET, Model, Unset
 
 from .enums import (
+    CreateReturnRequestReturnMethodType,
     DropoffServiceProvider,
     DropoffStatus,
     ExchangeBonusCreditType,
@@ -122,6 +123,12 @@ __all__ = [
 # and skips these; models with them do not convert on assignment (on_setattr=NO_OP).
 
 
+def _CreateReturnRequestReturnMethodType(
+    value: CreateReturnRequestReturnMethodType | str,
+) -> CreateReturnRequestReturnMethodType:
+    return CreateReturnRequestReturnMethodType(value)
+
+
 def _DropoffServiceProvider_or_unset_or_none(
     value: DropoffServiceProvider | str | Unset | None,
 ) -> DropoffServiceProvider | Unset | None:
@@ -192,10 +199,6 @@ def _ReturnItemResolution(value: ReturnItemResolution | str) -> ReturnItemResolu
     return ReturnItemResolution(value)
 
 
-def _ReturnMethodType(value: ReturnMethodType | str) -> ReturnMethodType:
-    return ReturnMethodType(value)
-
-
 def _ReturnMethodType_or_unset(value: ReturnMethodType | str | Unset) -> ReturnMethodType | Unset:
     return value if isinstance(value, Unset) else ReturnMethodType(value)
 
@@ -251,6 +254,7 @@ def _ReturnsWebhookEventCode(value: ReturnsWebhookEventCode | str) -> ReturnsWeb
 
 
 skip_on_decode(
+    _CreateReturnRequestReturnMethodType,
     _DropoffServiceProvider_or_unset_or_none,
     _DropoffStatus_or_unset_or_none,
     _ExchangeBonusCreditType_or_unset,
@@ -264,7 +268,6 @@ skip_on_decode(
     _ReturnException_list_or_unset,
     _ReturnFiledBy_or_unset_or_none,
     _ReturnItemResolution,
-    _ReturnMethodType,
     _ReturnMethodType_or_unset,
     _ReturnOutcome_list_or_unset,
     _ReturnRefundDestination,
@@ -1240,8 +1243,8 @@ class CreateReturnRequestItem(Model):
 class CreateReturnRequestReturnMethod(Model):
     """Return method of a return to create."""
 
-    type: ReturnMethodType = attrs.field(
-        converter=_ReturnMethodType,
+    type: CreateReturnRequestReturnMethodType = attrs.field(
+        converter=_CreateReturnRequestReturnMethodType,
     )
 
 

@@ -44,6 +44,7 @@ from .models import (
     CancelPickupList,
     CancelPickupRequest,
     CreateAddressValidationRequest,
+    CreateFedexShipperAccountRequest,
     CreateLabelRequest,
     CreateManifestRequest,
     CreatePickupRequest,
@@ -61,6 +62,7 @@ from .models import (
     ShipperAccountList,
     ShippingCourierList,
     ShippingLocationList,
+    UpdateFedexShipperAccountRequest,
     UpdateShipperAccountInfoRequest,
 )
 
@@ -246,6 +248,20 @@ UPDATE_SHIPPER_ACCOUNT_SETTINGS_BY_ID = Operation(
     "/shipper-accounts/{id}/settings",
     "idempotent",
 )
+CREATE_FEDEX_SHIPPER_ACCOUNT = Operation(
+    "create_fedex_shipper_account",
+    "POST",
+    "/couriers/fedex/shipper-accounts",
+    "unsafe",
+    check="list the FedEx shipper accounts (shipping.get_shipper_accounts(slug=...)) and look for this description",
+)
+UPDATE_FEDEX_SHIPPER_ACCOUNT_BY_ID = Operation(
+    "update_fedex_shipper_account_by_id",
+    "POST",
+    "/couriers/fedex/shipper-accounts/{id}/update",
+    "unsafe",
+    check="get the account (shipping.get_shipper_account_by_id) and compare its updated_at, address and settings",
+)
 
 # How each list operation pages (its spec's ``x-pagination``): the paging engine
 # of its style sends and reads these names, and names none itself.
@@ -355,6 +371,8 @@ class ShippingAPI(APIGroup):
             "PUT /shipper-accounts/{id}/info": 10.0,
             "PATCH /shipper-accounts/{id}/credentials": 10.0,
             "PATCH /shipper-accounts/{id}/settings": 10.0,
+            "POST /couriers/fedex/shipper-accounts": 10.0,
+            "POST /couriers/fedex/shipper-accounts/{id}/update": 10.0,
         },
     )
     CONVERTER = CONVERTER
@@ -1530,6 +1548,77 @@ class ShippingAPI(APIGroup):
             options=options,
         )
 
+    async def create_fedex_shipper_account(
+        self,
+        body: CreateFedexShipperAccountRequest,
+        *,
+        options: RequestOptions | None = None,
+    ) -> ShipperAccount:
+        """Create a FedEx shipper account
+
+        Connects a FedEx or FedEx Ground Economy (`fedex-smartpost`) account by its account
+        number, a recent FedEx invoice (for FedEx's account validation) and its address, and
+        returns the new shipper account. Optional `settings` turn on FedEx Electronic Trade
+        Documents.
+
+        ``POST /couriers/fedex/shipper-accounts``, 10 requests/second.
+
+        Retry safety: unsafe (a repeat connects the FedEx account a second time; no duplicate
+        refusal is documented). A failure that may have acted raises OutcomeUnknownError.
+
+        Args:
+            body: the request body.
+
+        Returns:
+            The response's ``data`` as a :class:`ShipperAccount` (HTTP 200).
+        """
+        return await self._call(
+            CREATE_FEDEX_SHIPPER_ACCOUNT,
+            body=body,
+            body_type=CreateFedexShipperAccountRequest,
+            response_type=ShipperAccount,
+            options=options,
+        )
+
+    async def update_fedex_shipper_account_by_id(
+        self,
+        id: str,
+        /,
+        body: UpdateFedexShipperAccountRequest,
+        *,
+        options: RequestOptions | None = None,
+    ) -> ShipperAccount:
+        """Update a legacy FedEx shipper account
+
+        Upgrades a legacy FedEx or FedEx Ground Economy shipper account with a FedEx invoice
+        (required) and, optionally, its credentials, address and ETD settings, and returns the
+        account. Once the update is done, the account's credentials and address are locked and
+        cannot be changed again, so check them before calling.
+
+        ``POST /couriers/fedex/shipper-accounts/{id}/update``, 10 requests/second.
+
+        Retry safety: unsafe (the first update locks the account's credentials and address; what
+        a repeat answers is not documented). A failure that may have acted raises
+        OutcomeUnknownError.
+
+        Args:
+            id: Shipper account id.
+            body: the request body.
+
+        Returns:
+            The response's ``data`` as a :class:`ShipperAccount` (HTTP 200).
+        """
+        return await self._call(
+            UPDATE_FEDEX_SHIPPER_ACCOUNT_BY_ID,
+            path_params={
+                "id": id,
+            },
+            body=body,
+            body_type=UpdateFedexShipperAccountRequest,
+            response_type=ShipperAccount,
+            options=options,
+        )
+
 
 class ShippingAPIWithRawResponse:
     """Every method of :class:`ShippingAPI`, answering an :class:`~aftership_async.APIResponse`."""
@@ -1566,4 +1655,8 @@ class ShippingAPIWithRawResponse:
         )
         self.update_shipper_account_settings_by_id = raw_response(
             api.update_shipper_account_settings_by_id
+        )
+        self.create_fedex_shipper_account = raw_response(api.create_fedex_shipper_account)
+        self.update_fedex_shipper_account_by_id = raw_response(
+            api.update_fedex_shipper_account_by_id
         )

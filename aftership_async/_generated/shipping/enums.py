@@ -36,6 +36,7 @@ __all__ = [
     "ShipperAccountStatus",
     "ShipperAccountType",
     "AddressValidationStatus",
+    "FedexShipperAccountSlug",
     "GetLabelsStatus",
     "GetCancelLabelsStatus",
     "GetRatesStatus",
@@ -476,6 +477,14 @@ class AddressValidationStatus(OpenEnum):
 
     VALID = "valid"
     INVALID = "invalid"
+
+
+class FedexShipperAccountSlug(OpenEnum):
+    """The FedEx services a FedEx-specific shipper account can be (`fedex-smartpost` is FedEx
+    Ground Economy)."""
+
+    FEDEX = "fedex"
+    FEDEX_SMARTPOST = "fedex-smartpost"
 
 
 class GetLabelsStatus(OpenEnum):

@@ -21,6 +21,7 @@ from .enums import (
     AddressValidationStatus,
     CancelLabelStatus,
     CancelPickupStatus,
+    FedexShipperAccountSlug,
     LabelStatus,
     ManifestStatus,
     PickupStatus,
@@ -116,6 +117,11 @@ __all__ = [
     "DeletedShipperAccount",
     "CreateShipperAccountRequest",
     "UpdateShipperAccountInfoRequest",
+    "FedexShipperAccountCredentials",
+    "FedexShipperAccountInvoice",
+    "FedexShipperAccountSettings",
+    "CreateFedexShipperAccountRequest",
+    "UpdateFedexShipperAccountRequest",
     "ShippingWebhookEvent",
 ]
 
@@ -134,6 +140,10 @@ def _CancelLabelStatus(value: CancelLabelStatus | str) -> CancelLabelStatus:
 
 def _CancelPickupStatus(value: CancelPickupStatus | str) -> CancelPickupStatus:
     return CancelPickupStatus(value)
+
+
+def _FedexShipperAccountSlug(value: FedexShipperAccountSlug | str) -> FedexShipperAccountSlug:
+    return FedexShipperAccountSlug(value)
 
 
 def _LabelStatus(value: LabelStatus | str) -> LabelStatus:
@@ -272,6 +282,7 @@ skip_on_decode(
     _AddressValidationStatus,
     _CancelLabelStatus,
     _CancelPickupStatus,
+    _FedexShipperAccountSlug,
     _LabelStatus,
     _ManifestStatus,
     _PickupStatus,
@@ -1049,6 +1060,8 @@ class ShippingCourierList(Model):
     """All couriers (not paginated)."""
 
     couriers: list[ShippingCourier] | Unset = UNSET
+    paper_sizes: list[str] | Unset | None = UNSET
+    """Paper sizes (sent by some answers beside `couriers`)."""
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
@@ -1345,6 +1358,86 @@ class UpdateShipperAccountInfoRequest(Model):
     """IANA timezone name."""
 
     address: ShippingAddress | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class FedexShipperAccountCredentials(Model):
+    """Credentials of a FedEx shipper account."""
+
+    account_number: str = attrs.field(
+        repr=False,
+    )
+    """The FedEx account number."""
+
+    hub_id: str | Unset = UNSET
+    """FedEx hub id; required for FedEx Ground Economy (`fedex-smartpost`)."""
+
+
+@attrs.define(kw_only=True)
+class FedexShipperAccountInvoice(Model):
+    """One of the account's FedEx invoices, which FedEx uses to validate the account (its number,
+    currency, date and total amount as printed)."""
+
+    number: str
+    """Unique invoice identifier or reference number."""
+
+    currency: str
+    """ISO 4217 currency code of the invoice amount."""
+
+    date: datetime.date
+    """Invoice date (YYYY-MM-DD)."""
+
+    amount: float
+    """Total amount on the invoice."""
+
+
+@attrs.define(kw_only=True)
+class FedexShipperAccountSettings(Model):
+    """FedEx settings of a shipper account: the preferred currency and FedEx Electronic Trade
+    Documents (ETD). With `electronic_trade_documents_enabled: true` both images are required;
+    otherwise ETD is off and any image given is ignored."""
+
+    preferred_currency: str | Unset = UNSET
+    """ISO 4217 currency code."""
+
+    electronic_trade_documents_enabled: bool | Unset = UNSET
+    """True turns on FedEx Electronic Trade Documents; needs both images below."""
+
+    commercial_invoice_letterhead: str | Unset = UNSET
+    """Letterhead for the electronic commercial invoice, a base64 PNG of at most 700 x 50 pixels."""
+
+    commercial_invoice_signature: str | Unset = UNSET
+    """Signature for the electronic commercial invoice, a base64 PNG of at most 240 x 25 pixels."""
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class CreateFedexShipperAccountRequest(Model):
+    """Body of POST /couriers/fedex/shipper-accounts."""
+
+    slug: FedexShipperAccountSlug = attrs.field(
+        converter=_FedexShipperAccountSlug,
+    )
+    description: str
+    """The account's description."""
+
+    timezone: str | Unset = UNSET
+    """IANA timezone name."""
+
+    credentials: FedexShipperAccountCredentials
+    invoice: FedexShipperAccountInvoice
+    address: ShippingAddress
+    settings: FedexShipperAccountSettings | Unset = UNSET
+
+
+@attrs.define(kw_only=True)
+class UpdateFedexShipperAccountRequest(Model):
+    """Body of POST /couriers/fedex/shipper-accounts/{id}/update. After the update the account's
+    credentials and address are locked."""
+
+    invoice: FedexShipperAccountInvoice
+    credentials: FedexShipperAccountCredentials | Unset = UNSET
+    address: ShippingAddress | Unset = UNSET
+    settings: FedexShipperAccountSettings | Unset = UNSET
 
 
 @attrs.define(kw_only=True)

@@ -70,6 +70,7 @@ from .models import (
     UpdateCourierConnectionByIdRequest,
     UpdateTrackingByIdRequest,
     UpdateTrackingByIdRequestCustomer,
+    UpdateTrackingByIdRequestLastMile,
 )
 
 # Spelled out, not computed: type checkers follow a literal ``__all__``
@@ -111,6 +112,7 @@ __all__ = [
     "CreateTrackingRequestLastMile",
     "CreateTrackingRequestCustomer",
     "CreateTrackingRequest",
+    "UpdateTrackingByIdRequestLastMile",
     "UpdateTrackingByIdRequestCustomer",
     "UpdateTrackingByIdRequest",
     "MarkTrackingCompletedByIdRequest",

@@ -78,18 +78,21 @@ GET_TRACKING_BY_ID = Operation(
     "GET",
     "/trackings/{id}",
     "idempotent",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 UPDATE_TRACKING_BY_ID = Operation(
     "update_tracking_by_id",
     "PUT",
     "/trackings/{id}",
     "idempotent",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 DELETE_TRACKING_BY_ID = Operation(
     "delete_tracking_by_id",
     "DELETE",
     "/trackings/{id}",
     "idempotent",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 RETRACK_TRACKING_BY_ID = Operation(
     "retrack_tracking_by_id",
@@ -98,6 +101,7 @@ RETRACK_TRACKING_BY_ID = Operation(
     "natural-key",
     key_code=4013,
     check="get the tracking (tracking.get_tracking_by_id) and look at its tag and checkpoints",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 MARK_TRACKING_COMPLETED_BY_ID = Operation(
     "mark_tracking_completed_by_id",
@@ -105,6 +109,7 @@ MARK_TRACKING_COMPLETED_BY_ID = Operation(
     "/trackings/{id}/mark-as-completed",
     "unsafe",
     check="get the tracking (tracking.get_tracking_by_id): a completed one has a last checkpoint from source 'user'",
+    path_patterns=(("id", "^[0-9A-Za-z_-]{1,128}$"),),
 )
 PREDICT_BATCH = Operation(
     "predict_batch",
@@ -198,6 +203,11 @@ class TrackingAPI(APIGroup):
             "POST /trackings/{id}/mark-as-completed": 5.0,
             "POST /estimated-delivery-date/predict-batch": 20.0,
             "POST /estimated-delivery-date/predict": 5.0,
+            "GET /courier-connections": 5.0,
+            "POST /courier-connections": 5.0,
+            "GET /courier-connections/{id}": 5.0,
+            "DELETE /courier-connections/{id}": 5.0,
+            "PATCH /courier-connections/{id}": 5.0,
         },
     )
     CONVERTER = CONVERTER
@@ -515,7 +525,9 @@ class TrackingAPI(APIGroup):
         Retry safety: idempotent (a read: nothing changes on the server).
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
             fields: Comma-separated fields to include: `destination_postal_code`,
                 `tracking_ship_date`, `tracking_account_number`, `tracking_key`,
                 `origin_country_region`, `destination_country_region`, `destination_state`,
@@ -561,7 +573,9 @@ class TrackingAPI(APIGroup):
         Retry safety: idempotent (PUT: a repeat leaves the resource as the first attempt did).
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
             body: the request body.
 
         Returns:
@@ -596,7 +610,9 @@ class TrackingAPI(APIGroup):
         nothing).
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
 
         Returns:
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
@@ -630,7 +646,9 @@ class TrackingAPI(APIGroup):
         active tracking is refused with 4013).
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
 
         Returns:
             The response's ``data`` as a :class:`Tracking` (HTTP 200).
@@ -665,7 +683,9 @@ class TrackingAPI(APIGroup):
         refusal for it). A failure that may have acted raises OutcomeUnknownError.
 
         Args:
-            id: AfterShip tracking ID (the `id` of a Tracking; 32 hex characters in practice).
+            id: AfterShip tracking ID: the `id` of a Tracking (1 to 128 letters, digits, `_` and
+                `-`), or its 24-character `legacy_id`, which every tracking endpoint still
+                accepts.
             body: the request body.
 
         Returns:
@@ -760,14 +780,14 @@ class TrackingAPI(APIGroup):
         the carrier's API), one page at a time with cursor pagination like GET /trackings.
         Errors: 400, 401, 403, 429, 500.
 
-        ``GET /courier-connections``, paginated by cursor (items in ``courier_connections``).
+        ``GET /courier-connections``, 5 requests/second, paginated by cursor (items in ``courier_connections``).
 
         Retry safety: idempotent (a read: nothing changes on the server).
 
         Args:
             courier_slug: Only connections of this courier (e.g. `dhl-api`).
             cursor: Opaque cursor of the page to fetch (`next_cursor` of the previous page).
-            limit: Connections per page.
+            limit: Connections per page (default 100, at most 200).
 
         Returns:
             The response's ``data`` as a :class:`GetCourierConnectionsResponseData` (HTTP 200).
@@ -817,7 +837,7 @@ class TrackingAPI(APIGroup):
         courier asks for (see `Courier.credentials` of `get_couriers`). Errors: 400 (4010
         invalid courier_slug, 4008/4009 invalid or missing credentials), 401, 403, 429, 500.
 
-        ``POST /courier-connections``.
+        ``POST /courier-connections``, 5 requests/second.
 
         Retry safety: unsafe (AfterShip documents no idempotency key and no duplicate refusal: a
         repeat may connect the account twice). A failure that may have acted raises
@@ -848,7 +868,7 @@ class TrackingAPI(APIGroup):
 
         Returns one courier connection. Errors: 404, 401, 403, 429, 500.
 
-        ``GET /courier-connections/{id}``.
+        ``GET /courier-connections/{id}``, 5 requests/second.
 
         Retry safety: idempotent (a read: nothing changes on the server).
 
@@ -878,7 +898,7 @@ class TrackingAPI(APIGroup):
 
         Deletes a courier connection and returns it. Errors: 404, 401, 403, 429, 500.
 
-        ``DELETE /courier-connections/{id}``.
+        ``DELETE /courier-connections/{id}``, 5 requests/second.
 
         Retry safety: idempotent (DELETE: a repeat finds the resource gone (404) and changes
         nothing).
@@ -912,7 +932,7 @@ class TrackingAPI(APIGroup):
         `put_courier_connections_by_id`, but the HTTP method is PATCH. Errors: 404, 400
         (4008/4009 invalid or missing credentials), 401, 403, 429, 500.
 
-        ``PATCH /courier-connections/{id}``.
+        ``PATCH /courier-connections/{id}``, 5 requests/second.
 
         Retry safety: idempotent (PATCH: a repeat leaves the resource as the first attempt did).
 

@@ -75,8 +75,9 @@ class ShipmentDirection(OpenEnum):
 
 
 class MarkTrackingCompletedByIdRequestReason(OpenEnum):
-    """Why the tracking is completed: DELIVERED (sets the tag to Delivered), LOST or
-    RETURNED_TO_SENDER."""
+    """Why the tracking is completed, and the status it gets: DELIVERED (tag `Delivered`, subtag
+    `Delivered_001`), LOST (`Exception`, `Exception_013`) or RETURNED_TO_SENDER (`Exception`,
+    `Exception_011`)."""
 
     DELIVERED = "DELIVERED"
     LOST = "LOST"

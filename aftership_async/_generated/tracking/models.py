@@ -56,6 +56,7 @@ __all__ = [
     "CreateTrackingRequestLastMile",
     "CreateTrackingRequestCustomer",
     "CreateTrackingRequest",
+    "UpdateTrackingByIdRequestLastMile",
     "UpdateTrackingByIdRequestCustomer",
     "UpdateTrackingByIdRequest",
     "MarkTrackingCompletedByIdRequest",
@@ -306,8 +307,8 @@ class Checkpoint(Model):
 
 @attrs.define(kw_only=True)
 class OrderPromisedDeliveryDate(Model):
-    """Delivery date promised to the customer (YYYY-MM-DD strings, recipient's timezone): a
-    specific date or a range."""
+    """Delivery date promised to the customer, in the recipient's timezone: a specific date or a
+    range, each `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or `YYYY-MM-DDTHH:mm:ssZ`, kept as given."""
 
     promised_delivery_date: str | Unset | None = UNSET
     """The promised date."""
@@ -706,7 +707,9 @@ class Tracking(Model):
     """Additional field some couriers require (key)."""
 
     tracking_ship_date: str | Unset | None = UNSET
-    """Additional field some couriers require; shipping date, usually YYYYMMDD."""
+    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or `YYYY-MM-
+    DDTHH:mm:ssZ` as given (AfterShip's own examples also show `20220101`). Also an additional
+    field some couriers require."""
 
     on_time_status: str | Unset | None = UNSET
     """Whether the delivery was on time against the promised date, e.g. `on-time`."""
@@ -818,10 +821,10 @@ class GetTrackingsResponseData(Model):
 class CreateTrackingRequestLastMile(Model):
     """Last-mile leg to track alongside the main tracking number."""
 
-    tracking_number: str | Unset = UNSET
+    tracking_number: str
     """Last-mile tracking number."""
 
-    slug: str | Unset = UNSET
+    slug: str
     """Last-mile courier slug."""
 
 
@@ -855,10 +858,12 @@ class CreateTrackingRequest(Model):
     `required_fields`."""
 
     id: str | Unset = UNSET
-    """Your own ID for the new tracking (32 hex characters); AfterShip generates one when omitted."""
+    """Your own ID for the new tracking: 1 to 128 letters, digits, `_` and `-`; AfterShip generates
+    one when omitted."""
 
     tracking_number: str
-    """Tracking number of the shipment."""
+    """Tracking number of the shipment: 4 to 100 characters, of `A`-`Z`, `0`-`9`, `-`, `.`, `_` and
+    `/`; AfterShip refuses others with 4005."""
 
     slug: str | Unset = UNSET
     """Courier slug; omit to auto-detect."""
@@ -872,8 +877,9 @@ class CreateTrackingRequest(Model):
     order_id_path: str | Unset = UNSET
     """URL of the order page."""
 
-    custom_fields: dict[str, Any] | Unset = UNSET
-    """Custom key-value data (string values recommended)."""
+    custom_fields: dict[str, str] | Unset = UNSET
+    """Custom key-value data, string values only: at most 25 keys of up to 30 characters, values of
+    up to 512."""
 
     language: str | Unset = UNSET
     """Language of the tracking (ISO 639-1), used for notifications."""
@@ -895,7 +901,9 @@ class CreateTrackingRequest(Model):
     """Additional field some couriers require (key)."""
 
     tracking_ship_date: str | Unset = UNSET
-    """Additional field some couriers require (shipping date, usually YYYYMMDD)."""
+    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or `YYYY-MM-
+    DDTHH:mm:ssZ` (with an offset for accurate analytics); also an additional field some
+    couriers require."""
 
     origin_country_region: str | Unset = UNSET
     """Origin country/region, ISO 3166-1 alpha-3."""
@@ -944,7 +952,7 @@ class CreateTrackingRequest(Model):
     """Courier service type."""
 
     shipment_tags: list[str] | Unset = UNSET
-    """Tags to categorise the shipment."""
+    """Tags to categorise the shipment, at most 50 of up to 32 characters."""
 
     courier_connection_id: str | Unset = UNSET
     """ID of the courier connection (carrier account) to track with."""
@@ -957,7 +965,7 @@ class CreateTrackingRequest(Model):
 
     last_mile: CreateTrackingRequestLastMile | Unset = UNSET
     customers: list[CreateTrackingRequestCustomer] | Unset = UNSET
-    """People related to the shipment (buyer, receiver, ...)."""
+    """People related to the shipment (buyer, receiver, ...), at most 3."""
 
     shipment_direction: ShipmentDirection | Unset = attrs.field(
         default=UNSET,
@@ -966,61 +974,72 @@ class CreateTrackingRequest(Model):
 
 
 @attrs.define(kw_only=True)
+class UpdateTrackingByIdRequestLastMile(Model):
+    """The last-mile leg of a tracking, as set by PUT /trackings/{id}."""
+
+    tracking_number: str
+    """Last-mile tracking number."""
+
+    slug: str
+    """Last-mile courier slug."""
+
+
+@attrs.define(kw_only=True)
 class UpdateTrackingByIdRequestCustomer(Model):
     """A person related to the shipment."""
 
-    role: str | Unset | None = UNSET
+    role: str | Unset = UNSET
     """Role, e.g. `buyer`, `receiver`."""
 
-    name: str | Unset | None = UNSET
+    name: str | Unset = UNSET
     """Full name."""
 
-    phone_number: str | Unset | None = UNSET
+    phone_number: str | Unset = UNSET
     """Phone number in E.164 format."""
 
-    email: str | Unset | None = UNSET
+    email: str | Unset = UNSET
     """Email address."""
 
-    language: str | Unset | None = UNSET
+    language: str | Unset = UNSET
     """Preferred language (ISO 639-1)."""
 
-    id: str | Unset | None = UNSET
+    id: str | Unset = UNSET
     """Customer ID in the merchant's system."""
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
 class UpdateTrackingByIdRequest(Model):
     """Body of PUT /trackings/{id}; every field is optional and omitted fields are left unchanged.
-    Descriptive fields accept null to clear them."""
+    To clear `note`, send `""`; to clear `last_mile`, send `None` (null). AfterShip documents no
+    way to clear the other fields."""
 
-    title: str | Unset | None = UNSET
+    title: str | Unset = UNSET
     """Title of the tracking."""
 
-    order_id: str | Unset | None = UNSET
+    order_id: str | Unset = UNSET
     """Order ID in the merchant's system."""
 
-    order_id_path: str | Unset | None = UNSET
+    order_id_path: str | Unset = UNSET
     """URL of the order page."""
 
-    custom_fields: dict[str, Any] | Unset | None = UNSET
-    """Custom key-value data (replaces the stored object)."""
+    custom_fields: dict[str, str] | Unset = UNSET
+    """Custom key-value data, string values only (replaces the stored object): at most 25 keys of
+    up to 30 characters, values of up to 512."""
 
-    note: str | Unset | None = UNSET
-    """Merchant note."""
+    note: str | Unset = UNSET
+    """Merchant note; `""` clears it."""
 
     language: str | Unset = UNSET
     """Language of the tracking (ISO 639-1)."""
 
-    order_promised_delivery_date: OrderPromisedDeliveryDate | Unset | None = UNSET
-    """Delivery date (or range) promised to the customer; null clears it."""
-
-    delivery_type: str | Unset | None = UNSET
+    order_promised_delivery_date: OrderPromisedDeliveryDate | Unset = UNSET
+    delivery_type: str | Unset = UNSET
     """`pickup_at_store`, `pickup_at_courier` or `door_to_door`."""
 
-    pickup_location: str | Unset | None = UNSET
+    pickup_location: str | Unset = UNSET
     """Where the customer picks up the shipment."""
 
-    pickup_note: str | Unset | None = UNSET
+    pickup_note: str | Unset = UNSET
     """Pickup instructions for the customer."""
 
     slug: str | Unset = UNSET
@@ -1033,55 +1052,60 @@ class UpdateTrackingByIdRequest(Model):
     """Additional field some couriers require (key)."""
 
     tracking_ship_date: str | Unset = UNSET
-    """Additional field some couriers require (shipping date, usually YYYYMMDD)."""
+    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or `YYYY-MM-
+    DDTHH:mm:ssZ` (with an offset for accurate analytics); also an additional field some
+    couriers require."""
 
-    order_number: str | Unset | None = UNSET
+    order_number: str | Unset = UNSET
     """Order number shown to the customer."""
 
-    order_date: str | Unset | None = UNSET
+    order_date: str | Unset = UNSET
     """Order date (ISO 8601)."""
 
-    shipment_type: str | Unset | None = UNSET
+    shipment_type: str | Unset = UNSET
     """Courier service type."""
 
-    origin_country_region: str | Unset | None = UNSET
+    origin_country_region: str | Unset = UNSET
     """Origin country/region, ISO 3166-1 alpha-3."""
 
-    origin_state: str | Unset | None = UNSET
+    origin_state: str | Unset = UNSET
     """Origin state or province."""
 
-    origin_city: str | Unset | None = UNSET
+    origin_city: str | Unset = UNSET
     """Origin city."""
 
-    origin_postal_code: str | Unset | None = UNSET
+    origin_postal_code: str | Unset = UNSET
     """Origin postal code."""
 
-    origin_raw_location: str | Unset | None = UNSET
+    origin_raw_location: str | Unset = UNSET
     """Origin address as free text."""
 
-    destination_country_region: str | Unset | None = UNSET
+    destination_country_region: str | Unset = UNSET
     """Destination country/region, ISO 3166-1 alpha-3."""
 
-    destination_state: str | Unset | None = UNSET
+    destination_state: str | Unset = UNSET
     """Destination state or province."""
 
-    destination_city: str | Unset | None = UNSET
+    destination_city: str | Unset = UNSET
     """Destination city."""
 
-    destination_postal_code: str | Unset | None = UNSET
+    destination_postal_code: str | Unset = UNSET
     """Destination postal code."""
 
-    destination_raw_location: str | Unset | None = UNSET
+    destination_raw_location: str | Unset = UNSET
     """Destination address as free text."""
 
-    location_id: str | Unset | None = UNSET
+    location_id: str | Unset = UNSET
     """ID of the merchant location the shipment leaves from."""
 
-    shipping_method: str | Unset | None = UNSET
+    shipping_method: str | Unset = UNSET
     """Shipping method chosen by the customer at checkout."""
 
-    customers: list[UpdateTrackingByIdRequestCustomer] | Unset | None = UNSET
-    """People related to the shipment (replaces the stored list)."""
+    last_mile: UpdateTrackingByIdRequestLastMile | Unset | None = UNSET
+    """The last-mile leg (carrier and tracking number); `None` (null) clears it."""
+
+    customers: list[UpdateTrackingByIdRequestCustomer] | Unset = UNSET
+    """People related to the shipment, at most 3 (replaces the stored list)."""
 
     shipment_direction: ShipmentDirection | Unset = attrs.field(
         default=UNSET,
@@ -1160,7 +1184,7 @@ class Courier(Model):
     """Countries/regions (ISO alpha-3) the courier ships from."""
 
     credentials: CourierCredentials | Unset | None = UNSET
-    """What a courier connection to this courier needs (new in 2026-07)."""
+    """What a courier connection to this courier needs."""
 
 
 @attrs.define(kw_only=True)
@@ -1185,7 +1209,7 @@ class DetectCourierRequest(Model):
     """Restrict detection to these courier slugs."""
 
     tracking_ship_date: str | Unset = UNSET
-    """Additional field (shipping date, usually YYYYMMDD)."""
+    """Additional field: the shipping date, YYYYMMDD."""
 
     tracking_account_number: str | Unset = UNSET
     """Additional field (account number)."""
@@ -1233,11 +1257,11 @@ class CourierConnection(Model):
     courier_slug: str | Unset | None = UNSET
     """Courier code, e.g. `dhl-api`."""
 
-    credentials: dict[str, Any] | Unset | None = attrs.field(
+    credentials: dict[str, str] | Unset | None = attrs.field(
         default=UNSET,
         repr=False,
     )
-    """The credentials as stored (field names per `Courier.credentials`)."""
+    """The credentials as stored (field names per `Courier.credentials`), string-valued."""
 
     created_at: datetime.datetime | Unset | None = UNSET
     """When the connection was created (ISO 8601)."""
@@ -1278,27 +1302,27 @@ class CreateCourierConnectionRequest(Model):
     courier_slug: str
     """Courier code, e.g. `dhl-api`."""
 
-    credentials: dict[str, Any] = attrs.field(
+    credentials: dict[str, str] = attrs.field(
         repr=False,
     )
-    """The credential fields the courier needs (see `Courier.credentials`)."""
+    """The credential fields the courier needs (see `Courier.credentials`), string-valued."""
 
 
 @attrs.define(kw_only=True)
 class UpdateCourierConnectionByIdRequest(Model):
     """Body of PATCH /courier-connections/{id}."""
 
-    credentials: dict[str, Any] = attrs.field(
+    credentials: dict[str, str] = attrs.field(
         repr=False,
     )
-    """The new credentials."""
+    """The new credentials, string-valued."""
 
 
 @attrs.define(kw_only=True)
 class EstimatedDeliveryDateRequestOriginAddress(Model):
     """Origin address of the shipment."""
 
-    country_region: str | Unset = UNSET
+    country_region: str
     """Country/region, ISO 3166-1 alpha-3."""
 
     state: str | Unset | None = UNSET
@@ -1318,7 +1342,7 @@ class EstimatedDeliveryDateRequestOriginAddress(Model):
 class EstimatedDeliveryDateRequestDestinationAddress(Model):
     """Destination address of the shipment."""
 
-    country_region: str | Unset = UNSET
+    country_region: str
     """Country/region, ISO 3166-1 alpha-3."""
 
     state: str | Unset | None = UNSET
@@ -1360,7 +1384,7 @@ class EstimatedDeliveryDateRequestEstimatedPickupOrderProcessingTime(Model):
 class EstimatedDeliveryDateRequestEstimatedPickup(Model):
     """Order and processing times used to estimate the courier pickup."""
 
-    order_time: str | Unset = UNSET
+    order_time: str
     """When the order was placed, `YYYY-MM-DD HH:mm:ss` in the origin's local time."""
 
     order_cutoff_time: str | Unset | None = UNSET

@@ -25,6 +25,7 @@ from ._transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     ApiDescription,
+    Credentials,
     Transport,
     TransportStats,
 )
@@ -196,20 +197,54 @@ class BaseClient:
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | Unset = UNSET,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        auth: AuthScheme | None = None,
+        organization: str | None = None,
     ) -> Self:
-        """A client with other defaults that shares this one's session.
+        """A client with other defaults, or for another organisation, sharing this one's pool.
 
         ``client.with_options(timeout=5, retry=NO_RETRY).tracking.get_tracking_by_id(...)``:
         the connection pool, credentials, concurrency cap, statistics and (unless
-        ``rate_limit`` is given) the rate limiter are this client's. Closing the
-        derived client closes it (its calls then raise :class:`ClientClosedError`,
-        its bulk runs are cancelled) and leaves this one and its session open;
-        closing this one closes every client derived from it. Raises
-        :class:`ClientClosedError` if this client is closed.
+        ``rate_limit`` is given) the rate limiter are this client's.
+
+        ``client.with_options(api_key=..., organization="acme")``: a client for
+        another AfterShip organisation (a platform serving many merchants). It
+        shares the pool and the concurrency cap, and has its own credentials
+        (``api_secret``/``auth`` as for the constructor: not this client's), its
+        own figures (``client.stats.organizations["acme"]``) and its own rate
+        budgets, as AfterShip counts them: an in-process limiter of this client's
+        setting, or, with a ``RedisRateLimiter``, the same Redis under namespace
+        ``"acme"``. ``organization`` is your name for it (never derived from the
+        key); every client of one organisation shares its budget.
+
+        Closing the derived client closes it (its calls then raise
+        :class:`ClientClosedError`, its bulk runs are cancelled) and leaves this
+        one and its session open; closing this one closes every client derived
+        from it. Raises :class:`ClientClosedError` if this client is closed.
         """
+        credentials = None
+        if api_key is not None or organization is not None:
+            if api_key is None or organization is None:
+                raise ConfigurationError(
+                    "another organisation needs both api_key= and organization= "
+                    "(your name for it: its rate budget and stats are kept under it)"
+                )
+            credentials = Credentials.of(organization, api_key, api_secret, auth)
+        elif api_secret is not None or auth is not None:
+            raise ConfigurationError("api_secret= and auth= go with api_key= and organization=")
         client = object.__new__(type(self))
-        client._bind(self._transport.derive(timeout=timeout, retry=retry, rate_limit=rate_limit))
+        client._bind(
+            self._transport.derive(
+                timeout=timeout, retry=retry, rate_limit=rate_limit, credentials=credentials
+            )
+        )
         return client
+
+    @property
+    def organization(self) -> str | None:
+        """The name given to ``with_options(organization=...)``; ``None`` for the first client's."""
+        return self._transport.organization
 
     @property
     def closed(self) -> bool:

@@ -383,8 +383,14 @@ class RateLimiter:
     def __init__(self, setting: RateLimitSetting = "documented") -> None:
         self.setting = setting
         self._buckets: dict[str, _Bucket] = {}
+
         self._loop: asyncio.AbstractEventLoop | None = None
         self.waited = 0.0
+
+    def for_organization(self, organization: str) -> RateLimiter:
+        """A limiter with this one's setting and a budget of its own: AfterShip
+        counts each organisation's requests apart (``with_options(api_key=...)``)."""
+        return RateLimiter(self.setting)
 
     async def acquire(self, key: str, endpoint: str, documented: float) -> Permit:
         bucket = self._buckets.get(key)

@@ -301,6 +301,10 @@ class RedisRateLimiter:
         else:
             raise ConfigurationError("redis must be a redis.asyncio.Redis client or a factory")
         self._owned: list[Redis] = []
+        #: A limiter of another organisation made by :meth:`for_organization`
+        #: borrows this one's connections: it neither owns nor closes them.
+        self._lender: RedisRateLimiter | None = None
+        self.prefix = prefix
         self.namespace = namespace
         self.setting: RateLimitSetting = rate_limit
         self.share = share
@@ -370,6 +374,29 @@ class RedisRateLimiter:
         password = parts.password or _query_password(parts.query)
         limiter._secret = unquote(password) if password else None
         return limiter
+
+    def for_organization(self, organization: str) -> RedisRateLimiter:
+        """The budget of another organisation on the same Redis, through these connections.
+
+        ``AfterShip(rate_limit=limiter).with_options(api_key=..., organization="acme")``
+        calls it: the new limiter's namespace is ``organization`` (the user's name
+        for it, never the key), its settings are this one's, and it closes nothing:
+        :meth:`aclose` on this limiter closes the connections of both.
+        """
+        _check_name("organization", organization)
+        sibling = RedisRateLimiter(
+            self._lend,
+            namespace=organization,
+            rate_limit=self.setting,
+            share=self.share,
+            fallback=self.fallback,
+            timeout=self.timeout,
+            retry_interval=self.retry_interval,
+            prefix=self.prefix,
+        )
+        sibling._lender = self
+        sibling._secret = self._secret
+        return sibling
 
     def __repr__(self) -> str:
         return (
@@ -587,8 +614,13 @@ class RedisRateLimiter:
         if self._redis is None:
             assert self._factory is not None
             self._redis = self._factory()
-            self._owned.append(self._redis)
+            if self._lender is None:
+                self._owned.append(self._redis)
         return self._redis
+
+    def _lend(self) -> Redis:
+        self._bind_loop()
+        return self._client()
 
     def _bind_loop(self) -> None:
         """Locks and (made) clients belong to one event loop: renew them in a new one."""

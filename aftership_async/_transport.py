@@ -26,7 +26,7 @@ import random
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
@@ -50,7 +50,7 @@ from ._errors import (
 )
 from ._lifecycle import Cancellable, State
 from ._operation import Operation, RetrySafety
-from ._policies import RateLimit, RetryPolicy, make_limiter, retryable
+from ._policies import Limiter, RateLimit, RetryPolicy, make_limiter, retryable
 from ._signing import AuthScheme, Signer, make_signer, sign_request
 from ._types import UNSET, Unset
 from ._version import __version__
@@ -58,6 +58,7 @@ from ._versions import VersionWatch
 
 __all__ = [
     "ApiDescription",
+    "Credentials",
     "PreparedRequest",
     "RawResponse",
     "RequestOptions",
@@ -121,12 +122,19 @@ class RequestOptions:
 
 @attrs.define
 class TransportStats:
-    """Counters of one client's traffic, for summaries and tests."""
+    """Counters of one client's traffic, for summaries and tests.
+
+    They count the traffic of the client's own organisation (its credentials).
+    ``organizations`` holds, on the client they were derived from, the figures
+    of each other organisation's client (``with_options(api_key=...,
+    organization="acme")``): ``client.stats.organizations["acme"]``.
+    """
 
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
     limiter_wait: float = 0.0
+    organizations: dict[str, TransportStats] = attrs.field(factory=dict)
 
 
 _SECRET_HEADERS = frozenset({"as-api-key", "as-signature-hmac-sha256", "as-signature-rsa-sha256"})
@@ -186,6 +194,54 @@ _SESSION_CLOSED = (
     "the aiohttp.ClientSession passed as session= is closed: the client cannot send on it "
     "and does not replace it; pass an open session, or none"
 )
+
+
+def _checked_key(api_key: object) -> Secret:
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise ConfigurationError("api_key must be a non-empty string")
+    if any(ord(ch) < 0x20 for ch in api_key):
+        raise ConfigurationError("api_key contains control characters")
+    return Secret(api_key.strip())
+
+
+def _check_organization(name: object) -> str:
+    if (
+        not isinstance(name, str)
+        or not 0 < len(name) <= 100
+        or not all(ch.isalnum() or ch in "-_.:" for ch in name)
+    ):
+        raise ConfigurationError(
+            "organization must be 1 to 100 letters, digits or -_.: characters "
+            "(your own name for the AfterShip organisation, never derived from its key)"
+        )
+    return name
+
+
+@attrs.frozen
+class Credentials:
+    """Another AfterShip organisation's key (and signing secret), under the user's name for it.
+
+    The name keys the organisation's rate budget (a ``RedisRateLimiter``
+    namespace) and its figures in ``client.stats.organizations``.
+    """
+
+    organization: str
+    api_key: Secret = attrs.field(repr=False)
+    signer: Signer | None = attrs.field(repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        organization: object,
+        api_key: object,
+        api_secret: str | None = None,
+        auth: AuthScheme | None = None,
+    ) -> Credentials:
+        return cls(
+            _check_organization(organization),
+            _checked_key(api_key),
+            _build_signer(api_secret, auth),
+        )
 
 
 def _build_signer(api_secret: str | None, auth: AuthScheme | None) -> Signer | None:
@@ -349,10 +405,6 @@ class Transport:
         max_concurrency: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        if not isinstance(api_key, str) or not api_key.strip():
-            raise ConfigurationError("api_key must be a non-empty string")
-        if any(ord(ch) < 0x20 for ch in api_key):
-            raise ConfigurationError("api_key contains control characters")
         if timeout <= 0:
             raise ConfigurationError("timeout must be positive")
         if max_concurrency < 1:
@@ -364,8 +416,14 @@ class Transport:
         self.max_response_bytes = max_response_bytes
         #: The transport this one was derived from (``with_options``): it owns the session.
         self._parent: Transport | None = None
-        self._api_key = Secret(api_key.strip())
+        self._api_key = _checked_key(api_key)
         self._signer = _build_signer(api_secret, auth)
+        #: The organisation a ``with_options(api_key=..., organization=...)`` client
+        #: acts for; ``None``: the credentials the root client was built with.
+        self.organization: str | None = None
+        #: Each organisation's rate limiter and figures, shared by every transport
+        #: derived from the root: one budget per organisation, however many clients.
+        self._organizations: dict[str, tuple[Limiter, TransportStats]] = {}
         self._insecure = allow_insecure_http
         self._origin = (
             _check_base_url(base_url, allow_insecure_http=allow_insecure_http) if base_url else None
@@ -395,7 +453,8 @@ class Transport:
         )
 
     def __repr__(self) -> str:
-        return f"Transport(origin={self._origin!r}, base_urls={self._base_urls!r})"
+        organization = "" if self.organization is None else f", organization={self.organization!r}"
+        return f"Transport(origin={self._origin!r}, base_urls={self._base_urls!r}{organization})"
 
     def derive(
         self,
@@ -403,12 +462,16 @@ class Transport:
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | Unset = UNSET,
+        credentials: Credentials | None = None,
     ) -> Transport:
         """A transport with other per-request settings, sharing everything else.
 
-        The session (and its connection pool), credentials, base URLs, the
-        concurrency cap, the statistics and the version watch are shared; the
-        rate limiter too, unless ``rate_limit`` replaces it.
+        The session (and its connection pool), base URLs, the concurrency cap and
+        the version watch are always shared. Credentials, the statistics and the
+        rate limiter are shared too, unless ``credentials`` name another
+        organisation: that one gets its own figures and its own budget (one per
+        organisation, shared by every client of it), or ``rate_limit`` replaces
+        the limiter.
         """
         if timeout is not None and timeout <= 0:
             raise ConfigurationError("timeout must be positive")
@@ -421,9 +484,32 @@ class Transport:
             derived.timeout = timeout
         if retry is not None:
             derived.retry = retry
+        if credentials is not None:
+            derived._api_key = credentials.api_key
+            derived._signer = credentials.signer
+            derived.organization = credentials.organization
+            derived.rate_limiter, derived.stats = self._organization(credentials.organization)
         if not isinstance(rate_limit, Unset):
             derived.rate_limiter = make_limiter(rate_limit)
         return derived
+
+    def _organization(self, name: str) -> tuple[Limiter, TransportStats]:
+        """The limiter and figures of organisation ``name``: made on first use, then shared."""
+        root = self._parent or self
+        known = root._organizations.get(name)
+        if known is not None:
+            return known
+        limiter = root.rate_limiter
+        for_organization = getattr(limiter, "for_organization", None)
+        if for_organization is None:
+            raise ConfigurationError(
+                f"the rate limiter {type(limiter).__name__} keeps no budget per organisation "
+                "(it has no for_organization method): pass rate_limit= to with_options"
+            )
+        entry = (cast(Limiter, for_organization(name)), TransportStats())
+        root._organizations[name] = entry
+        root.stats.organizations[name] = entry[1]
+        return entry
 
     def base_url(self, api: ApiDescription) -> str:
         """The API's base URL: a per-API override, else the default under the origin."""

@@ -60,6 +60,8 @@ from ._errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
+from ._hooks import CallSpan, CallTracer, Hooks, RequestEvent
+from ._network import Network
 from ._policies import (
     NO_RETRY,
     Limiter,
@@ -97,8 +99,13 @@ __all__ = [
     "BulkSuccess",
     "BulkRun",
     "BulkStats",
+    "CallSpan",
+    "CallTracer",
+    "Hooks",
     "Limiter",
     "Model",
+    "Network",
+    "RequestEvent",
     "Permit",
     "RateLimit",
     "RateLimitSetting",

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
@@ -15,13 +16,18 @@ from aftership_async_generated.tracking import TrackingAPI
 
 from ._bulk import Bulk
 from ._errors import ConfigurationError
+from ._escape_hatch import RawResponseClient
+from ._escape_hatch import request as _request
+from ._hooks import Hooks
 from ._lifecycle import State
+from ._network import Network
 from ._policies import RateLimit, RetryPolicy
 from ._signing import AuthScheme
 from ._transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     ApiDescription,
+    RequestOptions,
     Transport,
     TransportStats,
 )
@@ -87,6 +93,8 @@ API_DESCRIPTIONS: tuple[ApiDescription, ...] = (TrackingAPI.API, ShippingAPI.API
 #: The API version each group is pinned to.
 API_VERSIONS: Mapping[str, str] = {api.name: api.version for api in API_DESCRIPTIONS}
 
+_APIS: Mapping[str, ApiDescription] = {api.name: api for api in API_DESCRIPTIONS}
+
 
 class AfterShip:
     """An async client for the AfterShip Tracking, Shipping and Returns APIs.
@@ -135,6 +143,12 @@ class AfterShip:
         max_response_bytes: the largest response body accepted, counted after
             decompression (default 64 MiB); a larger one raises
             :class:`InvalidResponseError` without the rest being read.
+        network: a :class:`Network`: ``proxy=`` (and ``proxy_auth=``),
+            ``trust_env=True`` (``HTTPS_PROXY``, ``NO_PROXY``, ``.netrc``), and
+            ``ssl=`` (an ``ssl.SSLContext`` for a private CA, or ``False``).
+        hooks: a :class:`Hooks`: ``on_request``, ``on_response``, ``on_retry``,
+            ``on_rate_limit_wait`` callables and a ``tracer`` (OpenTelemetry:
+            ``aftership_async.otel``), run on the request path.
     """
 
     tracking: TrackingAPI
@@ -145,6 +159,8 @@ class AfterShip:
     """Returns API 2026-07: returns, their items, shipments and drop-offs."""
     bulk: Bulk
     """Many tracking lookups, creations or detections at once, streamed."""
+    with_raw_response: RawResponseClient
+    """``client.with_raw_response.request(...)``: :meth:`request` answering an APIResponse."""
 
     def __init__(
         self,
@@ -162,6 +178,8 @@ class AfterShip:
         rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        network: Network | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         configure_logging_from_env()
         key = api_key if api_key is not None else _env(API_KEY_ENV)
@@ -190,6 +208,8 @@ class AfterShip:
             rate_limit=rate_limit,
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
+            network=network,
+            hooks=hooks,
         )
         self._bind(self._transport)
 
@@ -199,6 +219,39 @@ class AfterShip:
         self.shipping = ShippingAPI(transport)
         self.returns = ReturnsAPI(transport)
         self.bulk = Bulk(self.tracking)
+        self.with_raw_response = RawResponseClient(self.request)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        api: str,
+        query: Mapping[str, object] | None = None,
+        json: Any = None,
+        options: RequestOptions | None = None,
+    ) -> Any:
+        """Call an endpoint the SDK has no method for; the envelope's ``data`` as plain JSON.
+
+        ``await client.request("GET", "/trackings", api="tracking", query={"tag": "Delivered"})``.
+        ``path`` is relative to the API's base URL. The call has what a generated
+        method has: auth and signing, the rate limiter, retries (GET, PUT and DELETE
+        are retried as idempotent; POST and PATCH only when the request never
+        arrived, unless ``options=RequestOptions(retry_unsafe=True)``), the
+        envelope's typed errors and the version watch. Under
+        ``client.with_raw_response.request(...)`` it answers an :class:`APIResponse`
+        whose ``parse()`` is the same JSON.
+        """
+        return await _request(
+            self._transport,
+            _APIS,
+            method,
+            path,
+            api=api,
+            query=query,
+            json=json,
+            options=options,
+        )
 
     def with_options(
         self,

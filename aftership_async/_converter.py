@@ -3,7 +3,9 @@
 Policy, in one place:
 
 * a field left at :data:`UNSET` is omitted from the JSON; ``None`` is sent
-  as ``null``; keys the server adds are ignored;
+  as ``null``; keys the server adds that a :class:`Model` does not know are
+  kept aside, as received, for ``model.unknown_fields()`` (and
+  ``to_dict(include_unknown=True)``);
 * attribute names that are Python keywords map back to their JSON name
   through the field's ``metadata["json"]`` (``async_`` <-> ``"async"``);
 * scalars are checked, not coerced: a string where a number belongs is an
@@ -149,8 +151,22 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
     else:
         arguments = ", ".join(f"{a.alias}=v{n}" for n, a in enumerate(fields))
         build = [f"    i = _cl({arguments})"]
+    # Keys the model does not know: one C-level pass over the object's keys
+    # (``issuperset``), and a dict of the rest only when there are some.
+    keep_unknown = issubclass(cl, Model)
+    unknown: list[str] = []
+    if keep_unknown:
+        env.update(
+            _known=frozenset(a.metadata.get(JSON_NAME, a.name) for a in fields),
+            _ro=types.MappingProxyType,
+            _setattr=object.__setattr__,  # works on frozen classes too
+        )
+        unknown = [
+            "    if not _known.issuperset(o):",
+            "        _setattr(i, '_unknown', _ro({k: v for k, v in o.items() if k not in _known}))",
+        ]
     if not tolerant:
-        body = [*checks, *(line for lines in decode for line in lines), *build]
+        body = [*checks, *(line for lines in decode for line in lines), *build, *unknown]
     else:
         # One ``try`` around all fields; on a failure, ``tolerant`` takes over
         # at the failing field (known from the traceback's line number) with
@@ -166,6 +182,7 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             # (-1, a line not found, cannot happen: it would mean one more careful pass.)
             "        return tolerant(o, _field_at.get(e.__traceback__.tb_lineno, -1), e, locals())",
             *build,
+            *unknown,
         ]
         env.update(
             _E=_MALFORMED,
@@ -174,7 +191,7 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             _ro=types.MappingProxyType,
             _setattr=object.__setattr__,  # works on frozen classes too
         )
-        source = "\n".join(_tolerant_source(fields, decode, build))
+        source = "\n".join(_tolerant_source(fields, decode, [*build, *unknown]))
         name = f"<aftership_async structure {cl.__qualname__} (tolerant)>"
         exec(compile(source, name, "exec"), env)
     body.append("    return i")

@@ -7,8 +7,9 @@ and :attr:`Network.trust_env` / :attr:`Network.ssl` when it builds its session.
 
 from __future__ import annotations
 
+import base64
 import ssl as _ssl
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -32,11 +33,27 @@ def _check_proxy(_: object, __: object, value: str | None) -> None:
         raise ConfigurationError("proxy must be scheme://host:port, without a path or query")
 
 
-def _check_auth(instance: Network, _: object, value: aiohttp.BasicAuth | None) -> None:
+#: ``(login, password)``, or an ``aiohttp.BasicAuth`` (deprecated by aiohttp 3.14).
+ProxyAuth: TypeAlias = "tuple[str, str] | aiohttp.BasicAuth"
+
+
+def _login_password(value: Any) -> tuple[str, str]:
+    if isinstance(value, aiohttp.BasicAuth):
+        return value.login, value.password
+    return value[0], value[1]
+
+
+def _check_auth(instance: Network, _: object, value: Any) -> None:
     if value is None:
         return
-    if not isinstance(value, aiohttp.BasicAuth):
-        raise ConfigurationError("proxy_auth must be an aiohttp.BasicAuth")
+    ok = isinstance(value, aiohttp.BasicAuth) or (
+        isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
+    )
+    if not ok:
+        raise ConfigurationError("proxy_auth must be a (login, password) pair of strings")
+    login, _password = _login_password(value)
+    if ":" in login or any(ord(ch) < 0x20 for ch in "".join(_login_password(value))):
+        raise ConfigurationError("proxy_auth's login must not contain ':' or control characters")
     if instance.proxy is None:
         raise ConfigurationError("proxy_auth needs proxy=...")
 
@@ -58,8 +75,8 @@ def _masked_proxy(value: str | None) -> str:
     return repr(value)
 
 
-def _masked_auth(value: aiohttp.BasicAuth | None) -> str:
-    return "None" if value is None else f"BasicAuth({value.login!r}, '********')"
+def _masked_auth(value: Any) -> str:
+    return "None" if value is None else f"({_login_password(value)[0]!r}, '********')"
 
 
 def _masked_ssl(value: object) -> str:
@@ -75,8 +92,9 @@ class Network:
             ``https://`` APIs go through it with ``CONNECT``: the proxy sees the
             host name, never a header or a body. Credentials in the URL
             (``http://user:pass@host:3128``) work; ``proxy_auth`` is clearer.
-        proxy_auth: ``aiohttp.BasicAuth(user, password)`` for the proxy
-            (``Proxy-Authorization``, sent to the proxy only).
+        proxy_auth: ``(login, password)`` for the proxy's Basic auth
+            (``Proxy-Authorization``, sent to the proxy only; an
+            ``aiohttp.BasicAuth`` works too).
         trust_env: read the proxy settings of the environment, as aiohttp does:
             ``HTTPS_PROXY`` / ``HTTP_PROXY`` (and ``ALL_PROXY``), ``NO_PROXY``,
             and ``~/.netrc`` (or ``$NETRC``) for the proxy's credentials. Off by
@@ -90,7 +108,7 @@ class Network:
     """
 
     proxy: str | None = attrs.field(default=None, validator=_check_proxy, repr=_masked_proxy)
-    proxy_auth: aiohttp.BasicAuth | None = attrs.field(
+    proxy_auth: ProxyAuth | None = attrs.field(
         default=None, validator=_check_auth, repr=_masked_auth
     )
     trust_env: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
@@ -102,10 +120,21 @@ class Network:
         if self.proxy is not None:
             kwargs["proxy"] = self.proxy
             if self.proxy_auth is not None:
-                kwargs["proxy_auth"] = self.proxy_auth
+                # The header itself: aiohttp 3.14 deprecates its proxy_auth= and BasicAuth.
+                kwargs["proxy_headers"] = {"Proxy-Authorization": _basic(self.proxy_auth)}
         if self.ssl is not True:
             kwargs["ssl"] = self.ssl
         return kwargs
+
+
+def _basic(auth: ProxyAuth) -> str:
+    login, password = _login_password(auth)
+    text = f"{login}:{password}"
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8")  # RFC 7617's charset
+    return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
 DEFAULT_NETWORK = Network()

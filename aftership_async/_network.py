@@ -114,6 +114,15 @@ class Network:
     trust_env: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     ssl: _ssl.SSLContext | bool = attrs.field(default=True, validator=_check_ssl, repr=_masked_ssl)
 
+    def secrets(self) -> tuple[str, ...]:
+        """The proxy passwords (of ``proxy_auth`` and the URL), for masking."""
+        found = []
+        if self.proxy_auth is not None:
+            found.append(_login_password(self.proxy_auth)[1])
+        if self.proxy is not None and urlsplit(self.proxy).password:
+            found.append(urlsplit(self.proxy).password or "")
+        return tuple(found)
+
     def request_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``session.request`` that carry these settings."""
         kwargs: dict[str, Any] = {}

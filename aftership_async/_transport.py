@@ -726,8 +726,8 @@ class Transport:
         return delay
 
     def _mask(self, text: str) -> str:
-        """``text`` with the API key (and an AES secret) replaced by asterisks."""
-        for secret in (self._api_key.get(), self._signer_secret()):
+        """``text`` with the API key (an AES secret, the proxy's password) masked."""
+        for secret in (self._api_key.get(), self._signer_secret(), *self.network.secrets()):
             if secret and len(secret) >= 4:
                 text = text.replace(secret, "********")
         return text

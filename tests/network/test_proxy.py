@@ -17,7 +17,6 @@ from aftership_async import (
     NO_RETRY,
     AfterShip,
     APIConnectionError,
-    ConfigurationError,
     CreateTrackingRequest,
     Network,
 )
@@ -158,29 +157,3 @@ async def test_trust_env_reads_https_proxy_and_netrc(
         await client.tracking.get_couriers()
     assert hop.connections == 1
     assert fake.stats.requests["get_couriers"] == 3
-
-
-def test_network_options_are_checked_and_never_show_credentials() -> None:
-    network = Network(
-        proxy="http://u:pw-in-url@proxy.internal:3128",
-        proxy_auth=("u", "pw-in-auth"),
-        ssl=ssl.create_default_context(),
-    )
-    for text in (repr(network), str(network), repr(AfterShip(api_key=API_KEY, network=network))):
-        assert "pw-in-url" not in text and "pw-in-auth" not in text
-    assert "proxy.internal:3128" in repr(network)
-    for bad in (
-        {"proxy": "socks5://127.0.0.1:1080"},
-        {"proxy": "127.0.0.1:3128"},
-        {"proxy": "http://127.0.0.1:3128/path"},
-        {"proxy_auth": ("u", "p")},  # no proxy
-        {"proxy": "http://127.0.0.1:3128", "proxy_auth": "u:p"},
-        {"proxy": "http://127.0.0.1:3128", "proxy_auth": ("u:x", "p")},
-        {"ssl": "yes"},
-        {"ssl": None},
-        {"trust_env": "true"},
-    ):
-        with pytest.raises((ConfigurationError, TypeError)):
-            Network(**bad)  # type: ignore[arg-type]
-    with pytest.raises(ConfigurationError, match="Network"):
-        AfterShip(api_key=API_KEY, network={"proxy": "http://127.0.0.1:3128"})  # type: ignore[arg-type]

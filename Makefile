@@ -57,19 +57,25 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff format --check --exclude aftership_async/_generated aftership_async aftership_async_generated aftership_async_pytest codegen tests bench
 	$(BIN)/mypy
 
-# The Redis limiter's tests run a real redis-server: install Debian's when it is
-# missing and we can (root with apt-get). Otherwise they skip, or fail under CI=true.
+# The Redis limiter's tests run a real redis-server, the proxy tests a real tinyproxy:
+# install Debian's packages when they are missing and we can (root with apt-get).
+# Otherwise those tests skip, or fail under CI=true.
+TEST_SERVICES := redis-server tinyproxy
+
 test-services:
-	@command -v redis-server >/dev/null 2>&1 || { \
+	@missing=""; for tool in $(TEST_SERVICES); do \
+		command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "test-services: installing redis-server (Debian package)"; \
+			echo "test-services: installing$$missing (Debian packages)"; \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "test-services: redis-server not found and cannot be installed here" \
-				"(needs root and apt-get): the Redis tests will skip (fail under CI=true)"; \
+			echo "test-services:$$missing not found and cannot be installed here" \
+				"(needs root and apt-get): their tests will skip (fail under CI=true)"; \
 		fi; \
-	}
+	fi
 
 test: lint check-generated test-services
 	$(BIN)/pytest -q

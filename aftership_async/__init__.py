@@ -64,6 +64,8 @@ from ._generated._webhooks import (
 from ._generated.returns import *  # noqa: F403
 from ._generated.shipping import *  # noqa: F403
 from ._generated.tracking import *  # noqa: F403
+from ._hooks import CallSpan, CallTracer, Hooks, RequestEvent
+from ._network import Network
 from ._policies import (
     NO_RETRY,
     Limiter,
@@ -101,8 +103,13 @@ __all__ = [
     "BulkSuccess",
     "BulkRun",
     "BulkStats",
+    "CallSpan",
+    "CallTracer",
+    "Hooks",
     "Limiter",
     "Model",
+    "Network",
+    "RequestEvent",
     "Permit",
     "RateLimit",
     "RateLimitSetting",

@@ -13,12 +13,16 @@ import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import aiohttp
 
 from ._errors import ConfigurationError
+from ._escape_hatch import RawResponseClient
+from ._escape_hatch import request as _request
+from ._hooks import Hooks
 from ._lifecycle import State
+from ._network import Network
 from ._policies import RateLimit, RetryPolicy
 from ._signing import AuthScheme
 from ._transport import (
@@ -26,6 +30,7 @@ from ._transport import (
     DEFAULT_TIMEOUT,
     ApiDescription,
     Credentials,
+    RequestOptions,
     Transport,
     TransportStats,
 )
@@ -118,6 +123,8 @@ class BaseClient:
         rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        network: Network | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         """Configure the client; nothing is sent and no session is opened yet.
 
@@ -156,6 +163,12 @@ class BaseClient:
             max_response_bytes: the largest response body accepted, counted after
                 decompression (default 64 MiB); a larger one raises
                 :class:`InvalidResponseError` without the rest being read.
+            network: a :class:`Network`: ``proxy=`` (and ``proxy_auth=``),
+                ``trust_env=True`` (``HTTPS_PROXY``, ``NO_PROXY``, ``.netrc``), and
+                ``ssl=`` (an ``ssl.SSLContext`` for a private CA, or ``False``).
+            hooks: a :class:`Hooks`: ``on_request``, ``on_response``, ``on_retry``,
+                ``on_rate_limit_wait`` callables and a ``tracer`` (OpenTelemetry:
+                ``aftership_async.otel``), run on the request path.
         """
         configure_logging_from_env()
         key = api_key if api_key is not None else _env(API_KEY_ENV)
@@ -184,12 +197,50 @@ class BaseClient:
             rate_limit=rate_limit,
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
+            network=network,
+            hooks=hooks,
         )
         self._bind(self._transport)
+
+    with_raw_response: RawResponseClient
+    """``client.with_raw_response.request(...)``: :meth:`request` answering an APIResponse."""
 
     def _bind(self, transport: Transport) -> None:
         """Use ``transport``: the subclass also binds its API groups and helpers to it."""
         self._transport = transport
+        self.with_raw_response = RawResponseClient(self.request)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        api: str,
+        query: Mapping[str, object] | None = None,
+        json: Any = None,
+        options: RequestOptions | None = None,
+    ) -> Any:
+        """Call an endpoint the SDK has no method for; the envelope's ``data`` as plain JSON.
+
+        ``await client.request("GET", "/trackings", api="tracking", query={"tag": "Delivered"})``.
+        ``path`` is relative to the API's base URL. The call has what a generated
+        method has: auth and signing, the rate limiter, retries (GET, PUT and DELETE
+        are retried as idempotent; POST and PATCH only when the request never
+        arrived, unless ``options=RequestOptions(retry_unsafe=True)``), the
+        envelope's typed errors and the version watch. Under
+        ``client.with_raw_response.request(...)`` it answers an :class:`APIResponse`
+        whose ``parse()`` is the same JSON.
+        """
+        return await _request(
+            self._transport,
+            {description.name: description for description in self.APIS},
+            method,
+            path,
+            api=api,
+            query=query,
+            json=json,
+            options=options,
+        )
 
     def with_options(
         self,

@@ -3,7 +3,9 @@
 Policy, in one place:
 
 * a field left at :data:`UNSET` is omitted from the JSON; ``None`` is sent
-  as ``null``; keys the server adds are ignored;
+  as ``null``; keys the server adds that a :class:`Model` does not know are
+  kept aside, as received, for ``model.unknown_fields()`` (and
+  ``to_dict(include_unknown=True)``);
 * attribute names that are Python keywords map back to their JSON name
   through the field's ``metadata["json"]`` (``async_`` <-> ``"async"``);
 * scalars are checked, not coerced: a string where a number belongs is an
@@ -135,9 +137,15 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             f"        raise ValueError('{cl.__name__} is missing required field(s) '"
             " + ', '.join(map(repr, missing)))",
         ]
+    keep_unknown = issubclass(cl, Model)
+    if keep_unknown:
+        checks.append("    absent = 0")
     _GENERATING.add(cl)
     try:
-        decode = [_field_lines(conv, env, i, a, hints[a.name]) for i, a in enumerate(fields)]
+        decode = [
+            _field_lines(conv, env, i, a, hints[a.name], count_absent=keep_unknown)
+            for i, a in enumerate(fields)
+        ]
     finally:
         _GENERATING.discard(cl)
     if _plain(cl):
@@ -149,8 +157,26 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
     else:
         arguments = ", ".join(f"{a.alias}=v{n}" for n, a in enumerate(fields))
         build = [f"    i = _cl({arguments})"]
+    # Keys the model does not know. Each optional field's decoding counts the
+    # known keys the object lacks (``absent``, on the branch an absent field
+    # takes anyway), so the object has other keys exactly when ``len(o)``
+    # exceeds the fields it has: one comparison per object. Only then is each
+    # key looked at (testing every key, ``keys() <= known``, costs ~20 ns a key).
+    unknown: list[str] = []
+    if keep_unknown:
+        env.update(
+            _known=frozenset(a.metadata.get(JSON_NAME, a.name) for a in fields),
+            _ro=types.MappingProxyType,
+            _setattr=object.__setattr__,  # works on frozen classes too
+        )
+        unknown = [
+            f"    if len(o) + absent > {len(fields)}:",
+            "        u = {k: v for k, v in o.items() if k not in _known}",
+            "        if u:",
+            "            _setattr(i, '_unknown', _ro(u))",
+        ]
     if not tolerant:
-        body = [*checks, *(line for lines in decode for line in lines), *build]
+        body = [*checks, *(line for lines in decode for line in lines), *build, *unknown]
     else:
         # One ``try`` around all fields; on a failure, ``tolerant`` takes over
         # at the failing field (known from the traceback's line number) with
@@ -166,6 +192,7 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             # (-1, a line not found, cannot happen: it would mean one more careful pass.)
             "        return tolerant(o, _field_at.get(e.__traceback__.tb_lineno, -1), e, locals())",
             *build,
+            *unknown,
         ]
         env.update(
             _E=_MALFORMED,
@@ -174,7 +201,9 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             _ro=types.MappingProxyType,
             _setattr=object.__setattr__,  # works on frozen classes too
         )
-        source = "\n".join(_tolerant_source(fields, decode, build))
+        source = "\n".join(
+            _tolerant_source(fields, decode, [*build, *unknown], count_absent=keep_unknown)
+        )
         name = f"<aftership_async structure {cl.__qualname__} (tolerant)>"
         exec(compile(source, name, "exec"), env)
     body.append("    return i")
@@ -185,7 +214,11 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
 
 
 def _tolerant_source(
-    fields: tuple[attrs.Attribute[Any], ...], decode: list[list[str]], build: list[str]
+    fields: tuple[attrs.Attribute[Any], ...],
+    decode: list[list[str]],
+    build: list[str],
+    *,
+    count_absent: bool = False,
 ) -> list[str]:
     """``tolerant(o, k, e, done)``: decoding resumed where field ``k`` raised ``e``.
 
@@ -193,9 +226,12 @@ def _tolerant_source(
     field ``k`` is set aside if optional (its local still holds the raw value:
     the assignment that raised did not happen) and re-raises ``e`` if required;
     each optional field after it is decoded in its own ``try``. ``k == -1``
-    decodes every field that way.
+    decodes every field that way. ``absent`` (the count of known keys the
+    object lacks) goes on from the first decoder's count of the fields before ``k``.
     """
     source = ["def tolerant(o, k, e, done):", "    m = None"]
+    if count_absent:
+        source.append("    absent = done['absent'] if k >= 0 else 0")
     for n, (field, lines) in enumerate(zip(fields, decode, strict=True)):
         key = field.metadata.get(JSON_NAME, field.name)
         optional = field.default is UNSET
@@ -288,9 +324,19 @@ def _plain(cl: type) -> bool:
 
 
 def _field_lines(
-    conv: cattrs.Converter, env: dict[str, Any], i: int, field: Any, field_type: Any
+    conv: cattrs.Converter,
+    env: dict[str, Any],
+    i: int,
+    field: Any,
+    field_type: Any,
+    *,
+    count_absent: bool = False,
 ) -> list[str]:
-    """Decode field ``i`` into local ``v{i}``: the common case inline, the rest by hook."""
+    """Decode field ``i`` into local ``v{i}``: the common case inline, the rest by hook.
+
+    ``count_absent``: an optional field missing from the object adds one to the
+    local ``absent`` (on the branch it takes anyway: no cost for a present field).
+    """
     v = f"v{i}"
     key = field.metadata.get(JSON_NAME, field.name)
     optional = field.default is not attrs.NOTHING
@@ -306,11 +352,22 @@ def _field_lines(
         # and anything wrong) goes to the hook.
         env[f"_p{i}"] = dt.datetime.fromisoformat
         fast = f"{v}.__class__ is str and len({v}) > 10", f"_p{i}({v})"
+    count = count_absent and optional
     if fast is not None and fast[0] == "True":  # ``Any``: the value as it is
-        return lines
+        return [*lines, f"    if {v} is UNSET:", "        absent += 1"] if count else lines
     env[f"_t{i}"] = field_type
     env[f"_h{i}"] = _hook(conv, field_type)
     slow = f"        {v} = _h{i}({v}, _t{i})"
+    if count:
+        # The UNSET test first, counting; then the null test, then the hook.
+        first = "if" if fast is None else "elif"
+        rest = f"    elif {v} is not None:" if nullable else "    else:"
+        tail = [f"    {first} {v} is UNSET:", "        absent += 1", rest, slow]
+        if fast is None:
+            return [*lines, *tail]
+        check, value = fast
+        lines += [f"    if {check}:", f"        {v} = {value}" if value != v else "        pass"]
+        return [*lines, *tail]
     skip = [f"{v} is not UNSET"] * optional + [f"{v} is not None"] * nullable
     if fast is None:
         if skip:

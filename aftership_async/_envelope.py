@@ -24,7 +24,7 @@ from ._errors import (
     error_class_for_status,
 )
 
-__all__ = ["CorruptResponseError", "Envelope", "unwrap"]
+__all__ = ["CorruptResponseError", "Envelope", "unwrap", "unwrap_with_code"]
 
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
 
@@ -65,7 +65,14 @@ class Envelope:
 
 
 def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: bytes) -> Any:
-    """Return the ``data`` member of a successful response, or raise.
+    """The ``data`` member of a successful response, or raise (:func:`unwrap_with_code`)."""
+    return unwrap_with_code(envelope, status, headers, body)[0]
+
+
+def unwrap_with_code(
+    envelope: Envelope, status: int, headers: Mapping[str, str], body: bytes
+) -> tuple[Any, int | None]:
+    """Return the ``data`` member of a successful response and its meta code, or raise.
 
     Raises an :class:`APIError` subclass for an error answer (chosen by meta
     code first, then by HTTP status) and :class:`InvalidResponseError` for a
@@ -107,7 +114,7 @@ def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: by
             headers=headers,
             body=body,
         )
-    return payload["data"]
+    return payload["data"], code
 
 
 _NOT_JSON = object()

@@ -34,7 +34,7 @@ import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ._envelope import Envelope, unwrap
+from ._envelope import Envelope, unwrap, unwrap_with_code
 from ._errors import (
     AfterShipError,
     APIConnectionError,
@@ -48,7 +48,9 @@ from ._errors import (
     RateLimitError,
     SessionClosedError,
 )
+from ._hooks import SECRET_HEADERS, CallObserver, Hooks
 from ._lifecycle import Cancellable, State
+from ._network import DEFAULT_NETWORK, Network
 from ._operation import Operation, RetrySafety
 from ._policies import Limiter, RateLimit, RetryPolicy, make_limiter, retryable
 from ._signing import AuthScheme, Signer, make_signer, sign_request
@@ -118,6 +120,14 @@ class RequestOptions:
     #: repeat (``create_label`` without ``order_number``, ``create_pickup``...): only
     #: when you know a second purchase or booking cannot happen, or does not matter.
     retry_unsafe: bool = False
+    #: Query parameters added to (or replacing) the method's own, for a parameter
+    #: AfterShip accepts before the spec lists it. ``None`` values are left out.
+    extra_query: Mapping[str, object] = attrs.field(factory=dict)
+    #: Top-level JSON fields added to (or replacing) the request body's; a method
+    #: without a body sends them as its body.
+    extra_body: Mapping[str, Any] = attrs.field(factory=dict)
+    #: Extra headers, the Stainless name of ``headers`` (both are sent; these win).
+    extra_headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define
@@ -137,11 +147,8 @@ class TransportStats:
     organizations: dict[str, TransportStats] = attrs.field(factory=dict)
 
 
-_SECRET_HEADERS = frozenset({"as-api-key", "as-signature-hmac-sha256", "as-signature-rsa-sha256"})
-
-
 def _masked_headers(headers: Mapping[str, str]) -> str:
-    return repr({k: "********" if k.lower() in _SECRET_HEADERS else v for k, v in headers.items()})
+    return repr({k: "********" if k.lower() in SECRET_HEADERS else v for k, v in headers.items()})
 
 
 @attrs.frozen
@@ -404,7 +411,13 @@ class Transport:
         rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        network: Network | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
+        if network is not None and not isinstance(network, Network):
+            raise ConfigurationError("network must be a Network(...)")
+        if hooks is not None and not isinstance(hooks, Hooks):
+            raise ConfigurationError("hooks must be a Hooks(...)")
         if timeout <= 0:
             raise ConfigurationError("timeout must be positive")
         if max_concurrency < 1:
@@ -414,6 +427,11 @@ class Transport:
         if session is not None and session.closed:
             raise SessionClosedError(_SESSION_CLOSED)
         self.max_response_bytes = max_response_bytes
+        self.network = network or DEFAULT_NETWORK
+        #: ``session.request`` keyword arguments of the network settings (proxy, ssl).
+        self._request_kwargs = self.network.request_kwargs()
+        #: None when no hook or tracer is set: the request path then builds no event.
+        self.hooks = hooks if hooks is not None and hooks != Hooks() else None
         #: The transport this one was derived from (``with_options``): it owns the session.
         self._parent: Transport | None = None
         self._api_key = _checked_key(api_key)
@@ -553,7 +571,8 @@ class Transport:
         if session is None:
             # The connector holds as many connections as requests may be in flight.
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_concurrency),
+                connector=aiohttp.TCPConnector(limit=self.max_concurrency, ssl=self.network.ssl),
+                trust_env=self.network.trust_env,
             )
         elif session.closed:
             if not self._owns_session:
@@ -608,6 +627,7 @@ class Transport:
         json_body: Any = None,
         options: RequestOptions | None = None,
         deadline: float = math.inf,
+        trace_headers: Mapping[str, str] | None = None,
     ) -> PreparedRequest:
         """Build the exact request: URL, headers (with auth and signature) and body."""
         method = operation.method
@@ -615,6 +635,10 @@ class Transport:
         full_path = self.base_url(api) + render_path(
             operation.path, path_params or {}, operation.path_patterns
         )
+        if options is not None and options.extra_query:
+            query = {**(query or {}), **options.extra_query}
+        if options is not None and options.extra_body:
+            json_body = _with_extra_body(json_body, options.extra_body, endpoint)
         pairs = encode_query(query or {})
         url = full_path + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
         body = None if json_body is None else _encode_body(json_body, endpoint)
@@ -622,8 +646,17 @@ class Transport:
             "accept": "application/json",
             "user-agent": self.user_agent,
         }
+        if trace_headers:
+            for name, value in trace_headers.items():
+                _check_header(name, value)
+                headers[name.lower()] = value
         if options is not None:
-            for name, value in options.headers.items():
+            extra = (
+                {**options.headers, **options.extra_headers}
+                if options.extra_headers
+                else options.headers
+            )
+            for name, value in extra.items():
                 if name.lower() in ("as-api-key", "date") or name.lower().startswith(
                     "as-signature"
                 ):
@@ -677,13 +710,44 @@ class Transport:
         of the policy's deadline. The response (status, headers, body) is what
         ``with_raw_response`` shows. A closed client raises :class:`ClientClosedError`
         first, whoever calls: it sends nothing and opens no session.
+
+        With ``hooks=`` set, a :class:`~aftership_async._hooks.CallObserver`
+        follows the call: hooks per attempt, and the tracer's span around it all.
         """
         self.check_open()
+        hooks = self.hooks
+        if hooks is None:
+            return await self._request(api, operation, path_params, query, json_body, options)
+        call = CallObserver(hooks, operation.name, api.name, operation.method, operation.endpoint)
+        try:
+            result = await self._request(
+                api, operation, path_params, query, json_body, options, call
+            )
+        except BaseException as exc:
+            call.end(exc)
+            raise
+        call.end(None)
+        return result
+
+    async def _request(
+        self,
+        api: ApiDescription,
+        operation: Operation,
+        path_params: Mapping[str, object] | None,
+        query: Mapping[str, object] | None,
+        json_body: Any,
+        options: RequestOptions | None,
+        call: CallObserver | None = None,
+    ) -> tuple[Any, RawResponse]:
         policy = options.retry if options is not None and options.retry else self.retry
         safety: RetrySafety = (
             "idempotent"
             if options is not None and options.retry_unsafe
-            else operation.safety(json_body)
+            else operation.safety(
+                _with_extra_body(json_body, options.extra_body, operation.endpoint)
+                if options is not None and options.extra_body
+                else json_body
+            )
         )
         started = time.monotonic()
         deadline = started + policy.deadline
@@ -701,16 +765,25 @@ class Transport:
                 json_body=json_body,
                 options=options,
                 deadline=deadline,
+                trace_headers=call.trace_headers if call is not None else None,
             )
             try:
-                response = await self.send(prepared)
+                response = await self.send(prepared, call)
                 self.versions.check_headers(api, response.headers)
                 self.rate_limiter.observe(key, response.headers)
-                data = unwrap(envelope, response.status, response.headers, response.body)
+                if call is None:
+                    data = unwrap(envelope, response.status, response.headers, response.body)
+                else:  # the hooks' events carry the success's meta code too
+                    data, code = unwrap_with_code(
+                        envelope, response.status, response.headers, response.body
+                    )
+                    await call.response(response.status, response.headers, code, None)
                 return data, response
             except (APIError, APIConnectionError) as exc:
                 if isinstance(exc, APIError):
                     self.rate_limiter.observe(key, exc.headers)
+                    if call is not None:
+                        await call.response(exc.status_code, exc.headers, exc.code, exc)
                     refusal = operation.key_code is not None and exc.code == operation.key_code
                     if refusal and ambiguous is not None:
                         exc.after_retry(ambiguous)  # the refusal may be of our own attempt
@@ -733,6 +806,8 @@ class Transport:
                 if not unsent:
                     ambiguous = exc
                 self.stats.retries += 1
+                if call is not None:
+                    await call.retry(exc, delay)
                 logger.debug(
                     "retrying %s (%s) after %s, attempt %d of %d, in %.2fs",
                     prepared.endpoint,
@@ -757,8 +832,8 @@ class Transport:
         return delay
 
     def _mask(self, text: str) -> str:
-        """``text`` with the API key (and an AES secret) replaced by asterisks."""
-        for secret in (self._api_key.get(), self._signer_secret()):
+        """``text`` with the API key (an AES secret, the proxy's password) masked."""
+        for secret in (self._api_key.get(), self._signer_secret(), *self.network.secrets()):
             if secret and len(secret) >= 4:
                 text = text.replace(secret, "********")
         return text
@@ -767,7 +842,7 @@ class Transport:
         key = getattr(self._signer, "_key", None)  # AESSigner's secret (RSA keys are objects)
         return key.decode("utf-8", "replace") if isinstance(key, bytes) else None
 
-    async def send(self, request: PreparedRequest) -> RawResponse:
+    async def send(self, request: PreparedRequest, call: CallObserver | None = None) -> RawResponse:
         """One HTTP exchange under the rate limiter and the concurrency cap.
 
         The rate-limit permit comes first, and waiting for it holds no
@@ -776,17 +851,21 @@ class Transport:
         while the call waits for a slot (or the loop stalls), so it is checked
         against the window once the slot is held (:meth:`Permit.commit`) and
         taken again, with the slot given up, if that window has closed. A call
-        cancelled before it is sent gives its permit back.
+        cancelled before it is sent gives its permit back. ``call`` (with
+        hooks set) hears of the wait and of the attempt, just before it is sent.
         """
         limiter = self.rate_limiter
         slots = self._slots
+        wait = 0.0
         if limiter.setting is not None:
             key = _limiter_key(request)
             documented = request.api.rate_limit(request.endpoint)
             while True:
                 waited = time.monotonic()
                 permit = await limiter.acquire(key, request.endpoint, documented)
-                self.stats.limiter_wait += time.monotonic() - waited
+                waited = time.monotonic() - waited
+                wait += waited
+                self.stats.limiter_wait += waited
                 try:
                     await slots.acquire()
                 except BaseException:
@@ -798,6 +877,8 @@ class Transport:
         else:
             await slots.acquire()
         try:
+            if call is not None:
+                await call.attempt(request, wait)
             self.stats.requests += 1
             return await self._send_once(request)
         finally:
@@ -820,6 +901,7 @@ class Transport:
                 data=request.body,
                 timeout=_client_timeout(timeout),
                 allow_redirects=False,
+                **self._request_kwargs,
             ) as resp:
                 body = await _read_body(resp, self.max_response_bytes, request)
                 response = RawResponse(
@@ -903,6 +985,15 @@ def _url_path(url: str) -> str:
 def _client_timeout(seconds: float) -> aiohttp.ClientTimeout:
     """One (immutable) ClientTimeout per distinct timeout, not one per request."""
     return aiohttp.ClientTimeout(total=seconds)
+
+
+def _with_extra_body(json_body: Any, extra: Mapping[str, Any], endpoint: str) -> Any:
+    """The body with ``RequestOptions.extra_body``'s fields set at its top level."""
+    if json_body is None:
+        return dict(extra)
+    if not isinstance(json_body, dict):
+        raise InvalidRequestError(f"{endpoint}: extra_body needs a JSON object body")
+    return {**json_body, **extra}
 
 
 def _encode_body(json_body: Any, endpoint: str) -> bytes:

@@ -22,7 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from aftership_async import webhook_headers
-from aftership_async_generated._webhooks import RETURNS_WEBHOOK_VERSION, TRACKING_WEBHOOK_VERSION
+from aftership_async._generated._webhooks import RETURNS_WEBHOOK_VERSION, TRACKING_WEBHOOK_VERSION
 
 from ..specdata import sample, schema
 

@@ -239,3 +239,63 @@ def test_codegen_runs_as_a_module() -> None:
         [sys.executable, "-m", "codegen", "--help"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0 and "--spec-dir" in result.stdout
+
+
+_SEEN = """        seen:
+          anyOf:
+            - {type: string, format: date-time}
+            - {type: string, format: date}
+            - {type: "null"}
+"""
+_LOCAL = "{type: string, format: date-time-local, pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'}"
+_TIME = "{type: string, format: time-local, pattern: '^[0-9]{2}:[0-9]{2}'}"
+
+
+@pytest.mark.parametrize(
+    ("schema", "annotation"),
+    [
+        (f"anyOf: [{{type: string, format: date-time}}, {_LOCAL}]", "datetime.datetime | Unset"),
+        (
+            f"anyOf: [{{type: string, format: date-time}}, {_LOCAL}, {{type: 'null'}}]",
+            "datetime.datetime | Unset | None",
+        ),
+        (
+            f"anyOf: [{{type: string, format: date}}, {_LOCAL}, {{type: string, format: date-time}}]",
+            "datetime.datetime | datetime.date | Unset",
+        ),
+        (
+            f"anyOf: [{_TIME}, {{type: string, format: date}}, {_LOCAL}, {{type: 'null'}}]",
+            "datetime.datetime | datetime.date | datetime.time | Unset | None",
+        ),
+        (
+            f"anyOf: [{_TIME}, {{type: string, format: date}}]",
+            "datetime.date | datetime.time | Unset",
+        ),
+        ("type: [string, 'null']\n          format: time", "datetime.time | Unset | None"),
+        (f"{_TIME[1:-1].replace(', ', chr(10) + '          ')}", "datetime.time | Unset"),
+        (f"{_LOCAL[1:-1].replace(', ', chr(10) + '          ')}", "datetime.datetime | Unset"),
+    ],
+)
+def test_date_and_time_forms_map_to_python_types(
+    tmp_path: Path, schema: str, annotation: str
+) -> None:
+    """Each form is what it holds; forms of one type collapse; several make a union."""
+    api = build(load(_broken(tmp_path, _SEEN, f"        seen:\n          {schema}\n")), "x.yaml")
+    thing = next(m for m in api.models if m.name == "Thing")
+    (seen,) = [f for f in thing.fields if f.py_name == "seen"]
+    assert seen.annotation == annotation
+
+
+@pytest.mark.parametrize("fmt", ["date-time-local", "time-local"])
+def test_a_local_form_needs_a_pattern_validators_can_check(tmp_path: Path, fmt: str) -> None:
+    schema = f"anyOf: [{{type: string, format: date}}, {{type: string, format: {fmt}}}]"
+    path = _broken(tmp_path, _SEEN, f"        seen:\n          {schema}\n")
+    with pytest.raises(SpecError, match=f"format {fmt} needs a pattern"):
+        build(load(path), "spec/broken.yaml")
+
+
+def test_a_union_of_a_date_and_another_type_is_still_refused(tmp_path: Path) -> None:
+    schema = "anyOf: [{type: string, format: date}, {type: string}]"
+    path = _broken(tmp_path, _SEEN, f"        seen:\n          {schema}\n")
+    with pytest.raises(SpecError, match="oneOf/anyOf is only allowed"):
+        build(load(path), "spec/broken.yaml")

@@ -150,11 +150,11 @@ class _Builder:
         kinds = set()
         for option in options:
             fmt = option["format"]
-            if fmt in _LOCAL_FORMATS and not option.get("pattern"):
+            if fmt in LOCAL_PATTERNS and option.get("pattern") != LOCAL_PATTERNS[fmt]:
                 raise self.fail(
                     context,
-                    f"format {fmt} needs a pattern (JSON Schema validators do not know "
-                    "the format; the pattern is what they check)",
+                    f"format {fmt} needs pattern {LOCAL_PATTERNS[fmt]!r} (JSON Schema "
+                    "validators do not know the format; the pattern is what they check)",
                 )
             kinds.add(_TEMPORAL_FORMATS[fmt])
         forms = tuple(k for k in TEMPORAL_KINDS if k in kinds)
@@ -550,7 +550,14 @@ _TEMPORAL_FORMATS: dict[str, TypeKind] = {
     "time-local": "time",
     "time": "time",
 }
-_LOCAL_FORMATS = ("date-time-local", "time-local")
+#: The pattern each local form carries (spec/CONVENTIONS.md "Dates and times").
+LOCAL_PATTERNS = {
+    "date-time-local": (
+        r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?$"
+    ),
+    "time-local": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+}
 
 
 def _temporal_format(schema: Any) -> bool:

@@ -81,6 +81,7 @@ TRACKING_FORMS: list[tuple[str, str, object]] = [
         dt.datetime(2022, 1, 29, 11, 23, tzinfo=MINUS5),
     ),
     ("first_attempted_at", "2022-01-28T09:00:00", dt.datetime(2022, 1, 28, 9)),
+    ("first_attempted_at", "2022-01-28T09:00:00.5", dt.datetime(2022, 1, 28, 9, 0, 0, 500000)),
     ("first_attempted_at", "2022-01-28T09:00:00+08:00", dt.datetime(2022, 1, 28, 9, tzinfo=PLUS8)),
 ]
 TRACKING_BASE = {"id": "t1", "tracking_number": "1Z999AA10123456784", "slug": "ups"}
@@ -194,6 +195,7 @@ def test_tracking_carrier_times_stay_as_given(field: str, text: str, expected: o
     [
         ("2022-01-21T15:00:00", dt.datetime(2022, 1, 21, 15)),
         ("2021-01-14T00:52:00", dt.datetime(2021, 1, 14, 0, 52)),
+        ("2021-01-14T00:52:00.250", dt.datetime(2021, 1, 14, 0, 52, 0, 250000)),
         ("2022-01-21T15:00:00+08:00", dt.datetime(2022, 1, 21, 15, tzinfo=PLUS8)),
         ("2022-01-21T07:00:00Z", dt.datetime(2022, 1, 21, 7, tzinfo=UTC)),
     ],

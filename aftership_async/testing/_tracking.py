@@ -145,6 +145,8 @@ def _complete(tracking: dict[str, Any], body: Mapping[str, Any], now: dt.datetim
     point = content.checkpoint(tracking["slug"], subtag, message, None, when, source="user",
                                ident=tracking["tracking_number"])  # fmt: skip
     point["created_at"] = content.iso(now)
+    if given and len(body["event_datetime"]) > 10:  # a date-time: its offset, or none, as given
+        point["checkpoint_time"] = body["event_datetime"]
     tracking["checkpoints"] = [*(tracking.get("checkpoints") or []), point]
     _set_subtag(tracking, subtag)
     tracking["active"] = False

@@ -119,5 +119,9 @@ async def test_completion_on_a_bare_date_keeps_the_date(monkeypatch: Any) -> Non
     assert isinstance(local.shipment_delivery_date, dt.datetime)
     assert local.shipment_delivery_date.tzinfo is None
     assert utc.shipment_delivery_date == aware
+    assert local.checkpoints and utc.checkpoints and day.checkpoints
+    assert local.checkpoints[-1].checkpoint_time == dt.datetime(2024, 5, 1, 9, 30)  # naive
+    assert utc.checkpoints[-1].checkpoint_time == aware
+    assert day.checkpoints[-1].checkpoint_time == dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
     for tracking in (day, local, utc):
         assert tracking.tag == "Delivered" and malformed_fields(tracking) == {}

@@ -1,4 +1,11 @@
-"""``AfterShip``: the client users hold, one per service, shared by all tasks."""
+"""``BaseClient``: what every client does, whatever APIs it binds.
+
+The client users hold, ``AfterShip``, is generated on top of this class
+(``aftership_async/_generated/_client.py``): it fills :attr:`BaseClient.APIS`
+with the APIs of the spec and binds their groups (``client.tracking`` ...) and
+``client.bulk`` in :meth:`BaseClient._bind`. This module imports nothing
+generated.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,10 @@ import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
+from typing import ClassVar, Self
 
 import aiohttp
 
-from aftership_async_generated.returns import ReturnsAPI
-from aftership_async_generated.shipping import ShippingAPI
-from aftership_async_generated.tracking import TrackingAPI
-
-from ._bulk import Bulk
 from ._errors import ConfigurationError
 from ._lifecycle import State
 from ._policies import RateLimit, RetryPolicy
@@ -27,7 +30,7 @@ from ._transport import (
 )
 from ._types import UNSET, Unset
 
-__all__ = ["API_VERSIONS", "AfterShip"]
+__all__ = ["BaseClient"]
 
 API_KEY_ENV = "AFTERSHIP_API_KEY"
 API_SECRET_ENV = "AFTERSHIP_API_SECRET"
@@ -81,15 +84,8 @@ def configure_logging_from_env() -> None:
         logger.addHandler(handler)
 
 
-#: What the client knows of each API: pinned version, support window, rate limits.
-API_DESCRIPTIONS: tuple[ApiDescription, ...] = (TrackingAPI.API, ShippingAPI.API, ReturnsAPI.API)
-
-#: The API version each group is pinned to.
-API_VERSIONS: Mapping[str, str] = {api.name: api.version for api in API_DESCRIPTIONS}
-
-
-class AfterShip:
-    """An async client for the AfterShip Tracking, Shipping and Returns APIs.
+class BaseClient:
+    """An async client for the AfterShip APIs its subclass binds (``AfterShip``: all three).
 
     Use it as an async context manager, or call :meth:`close` when done::
 
@@ -99,52 +95,11 @@ class AfterShip:
     A client is unopened, then open (``async with`` or the first call creates
     the session), then closed for good: after :meth:`close` every call raises
     :class:`ClientClosedError` and no new session is created.
-
-    Args:
-        api_key: the ``as-api-key``; defaults to ``$AFTERSHIP_API_KEY``.
-        api_secret: the secret of a signing key: every request (all three
-            APIs) is then signed, see ``auth``. Defaults to
-            ``$AFTERSHIP_API_SECRET`` (and ``auth`` to ``$AFTERSHIP_AUTH``).
-        auth: the signature scheme, ``"aes"`` (the default when
-            ``api_secret`` is given: ``as-signature-hmac-sha256``) or
-            ``"rsa"`` (``as-signature-rsa-sha256``, RSASSA-PSS; ``api_secret``
-            is then the PEM private key, PKCS#8 or PKCS#1, and the ``rsa``
-            extra is needed: ``pip install 'aftership-async[rsa]'``). A bad
-            key raises :class:`ConfigurationError` here, before any request.
-        base_url: scheme and host serving all three APIs under their real
-            path prefixes (a proxy, or the fake server: ``http://127.0.0.1:8765``);
-            defaults to ``$AFTERSHIP_BASE_URL``. ``$AFTERSHIP_LOG=debug`` turns on
-            logging to stderr.
-        base_urls: per-API full base URLs, e.g.
-            ``{"shipping": "https://sandbox-api.aftership.com/postmen/v3"}``.
-        session: an ``aiohttp.ClientSession`` to use; it is not closed by the
-            client. By default the client creates and closes its own. A
-            closed one raises :class:`SessionClosedError` (here, or at the
-            call that finds it closed).
-        timeout: seconds for one request, connect to last byte.
-        user_agent: replaces the default ``aftership-async/<version> ...``.
-        allow_insecure_http: allow ``http://`` to a non-loopback host.
-        retry: the default :class:`RetryPolicy` (``NO_RETRY`` to disable).
-        rate_limit: ``"documented"`` (AfterShip's per-endpoint limits of the
-            pinned versions), requests/second for every endpoint, a mapping by
-            endpoint key (``"GET /trackings/{id}"``), or ``None`` for no limit;
-            or a limiter: ``RedisRateLimiter`` shares one budget among every
-            process and host using the same Redis and namespace.
-        max_concurrency: requests in flight at once, across all tasks; the
-            connection pool is sized to match.
-        max_response_bytes: the largest response body accepted, counted after
-            decompression (default 64 MiB); a larger one raises
-            :class:`InvalidResponseError` without the rest being read.
     """
 
-    tracking: TrackingAPI
-    """Tracking API 2026-07: trackings, couriers, delivery-date predictions, courier connections."""
-    shipping: ShippingAPI
-    """Shipping API (Postmen v3): labels, rates, manifests, pickups, shipper accounts."""
-    returns: ReturnsAPI
-    """Returns API 2026-07: returns, their items, shipments and drop-offs."""
-    bulk: Bulk
-    """Many tracking lookups, creations or detections at once, streamed."""
+    APIS: ClassVar[tuple[ApiDescription, ...]] = ()
+    """What the client knows of each API it binds: name, pinned version, support window,
+    rate limits (filled by the generated subclass from the specs)."""
 
     def __init__(
         self,
@@ -163,6 +118,44 @@ class AfterShip:
         max_concurrency: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        """Configure the client; nothing is sent and no session is opened yet.
+
+        Args:
+            api_key: the ``as-api-key``; defaults to ``$AFTERSHIP_API_KEY``.
+            api_secret: the secret of a signing key: every request (all three
+                APIs) is then signed, see ``auth``. Defaults to
+                ``$AFTERSHIP_API_SECRET`` (and ``auth`` to ``$AFTERSHIP_AUTH``).
+            auth: the signature scheme, ``"aes"`` (the default when
+                ``api_secret`` is given: ``as-signature-hmac-sha256``) or
+                ``"rsa"`` (``as-signature-rsa-sha256``, RSASSA-PSS; ``api_secret``
+                is then the PEM private key, PKCS#8 or PKCS#1, and the ``rsa``
+                extra is needed: ``pip install 'aftership-async[rsa]'``). A bad
+                key raises :class:`ConfigurationError` here, before any request.
+            base_url: scheme and host serving all three APIs under their real
+                path prefixes (a proxy, or the fake server: ``http://127.0.0.1:8765``);
+                defaults to ``$AFTERSHIP_BASE_URL``. ``$AFTERSHIP_LOG=debug`` turns on
+                logging to stderr.
+            base_urls: per-API full base URLs, e.g.
+                ``{"shipping": "https://sandbox-api.aftership.com/postmen/v3"}``.
+            session: an ``aiohttp.ClientSession`` to use; it is not closed by the
+                client. By default the client creates and closes its own. A
+                closed one raises :class:`SessionClosedError` (here, or at the
+                call that finds it closed).
+            timeout: seconds for one request, connect to last byte.
+            user_agent: replaces the default ``aftership-async/<version> ...``.
+            allow_insecure_http: allow ``http://`` to a non-loopback host.
+            retry: the default :class:`RetryPolicy` (``NO_RETRY`` to disable).
+            rate_limit: ``"documented"`` (AfterShip's per-endpoint limits of the
+                pinned versions), requests/second for every endpoint, a mapping by
+                endpoint key (``"GET /trackings/{id}"``), or ``None`` for no limit;
+                or a limiter: ``RedisRateLimiter`` shares one budget among every
+                process and host using the same Redis and namespace.
+            max_concurrency: requests in flight at once, across all tasks; the
+                connection pool is sized to match.
+            max_response_bytes: the largest response body accepted, counted after
+                decompression (default 64 MiB); a larger one raises
+                :class:`InvalidResponseError` without the rest being read.
+        """
         configure_logging_from_env()
         key = api_key if api_key is not None else _env(API_KEY_ENV)
         if not key:
@@ -173,7 +166,7 @@ class AfterShip:
                 auth = _auth_from_env()
         if base_url is None:
             base_url = _env(BASE_URL_ENV)
-        unknown = set(base_urls or {}) - {"tracking", "shipping", "returns"}
+        unknown = set(base_urls or {}) - {api.name for api in self.APIS}
         if unknown:
             raise ConfigurationError(f"base_urls has unknown API names: {sorted(unknown)}")
         self._transport = Transport(
@@ -194,11 +187,8 @@ class AfterShip:
         self._bind(self._transport)
 
     def _bind(self, transport: Transport) -> None:
+        """Use ``transport``: the subclass also binds its API groups and helpers to it."""
         self._transport = transport
-        self.tracking = TrackingAPI(transport)
-        self.shipping = ShippingAPI(transport)
-        self.returns = ReturnsAPI(transport)
-        self.bulk = Bulk(self.tracking)
 
     def with_options(
         self,
@@ -206,7 +196,7 @@ class AfterShip:
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | Unset = UNSET,
-    ) -> AfterShip:
+    ) -> Self:
         """A client with other defaults that shares this one's session.
 
         ``client.with_options(timeout=5, retry=NO_RETRY).tracking.get_tracking_by_id(...)``:
@@ -217,7 +207,7 @@ class AfterShip:
         closing this one closes every client derived from it. Raises
         :class:`ClientClosedError` if this client is closed.
         """
-        client = object.__new__(AfterShip)
+        client = object.__new__(type(self))
         client._bind(self._transport.derive(timeout=timeout, retry=retry, rate_limit=rate_limit))
         return client
 
@@ -232,9 +222,9 @@ class AfterShip:
         return self._transport.stats
 
     def __repr__(self) -> str:
-        return f"<AfterShip {self._transport!r}>"
+        return f"<{type(self).__name__} {self._transport!r}>"
 
-    async def __aenter__(self) -> AfterShip:
+    async def __aenter__(self) -> Self:
         """Open the session; a closed client raises :class:`ClientClosedError`."""
         await self._transport.open()
         return self

@@ -571,8 +571,10 @@ class Transport:
         :class:`OutcomeUnknownError`. Each attempt is prepared afresh so a
         signature's date stays current, and its timeout is cut to what is left
         of the policy's deadline. The response (status, headers, body) is what
-        ``with_raw_response`` shows.
+        ``with_raw_response`` shows. A closed client raises :class:`ClientClosedError`
+        first, whoever calls: it sends nothing and opens no session.
         """
+        self.check_open()
         policy = options.retry if options is not None and options.retry else self.retry
         safety: RetrySafety = (
             "idempotent"

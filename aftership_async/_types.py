@@ -23,7 +23,7 @@ from ._errors import InvalidDataError
 if TYPE_CHECKING:
     import cattrs
 
-__all__ = ["UNSET", "Model", "OpenEnum", "Unset", "malformed_fields"]
+__all__ = ["UNSET", "Model", "OpenEnum", "Unset", "malformed_fields", "use_converter"]
 
 
 @final

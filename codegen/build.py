@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from .ir import (
     TEMPORAL_KINDS,
     Alias,
     Api,
+    BulkBinding,
     EnumDef,
     EnumMember,
     ErrorRules,
@@ -315,14 +316,8 @@ class _Builder:
             )
             if items_field is None or items_field.type.kind != "list" or not items_field.type.item:
                 raise self.fail(where, f"x-pagination.items {items_name!r} is not a list in data")
-            token = {"cursor": "cursor", "next_token": "next_token", "page": "page"}
-            if token[raw_pagination["style"]] not in {p.json_name for p in query_params}:
-                raise self.fail(where, "x-pagination needs its paging query parameter")
-            pagination = Pagination(
-                style=raw_pagination["style"],
-                items=items_name,
-                item_type=items_field.type.item.annotation,
-                method="iter_" + op_id.removeprefix("get_"),
+            pagination = self.pagination(
+                where, raw_pagination, query_params, response_type, items_field, op_id
             )
 
         aliases = tuple(self.alias(where, raw, query_params) for raw in op.get("x-listed-as", []))
@@ -346,6 +341,65 @@ class _Builder:
             pagination=pagination,
             safety=safety,
             aliases=aliases,
+        )
+
+    #: The names each paging style needs besides ``style`` and ``items``, then the optional ones.
+    _PAGING_KEYS: ClassVar[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+        "cursor": (("request", "next"), ("has-more",)),
+        "next_token": (("request", "next"), ()),
+        "page": (("request", "has-more"), ()),
+    }
+
+    def pagination(
+        self,
+        where: str,
+        raw: dict[str, Any],
+        query_params: list[Param],
+        response_type: TypeRef,
+        items_field: Field,
+        op_id: str,
+    ) -> Pagination:
+        """An operation's ``x-pagination`` block: the names the paging engine reads and sends."""
+        style = raw["style"]
+        needed, optional = self._PAGING_KEYS[style]
+        unknown = set(raw) - {"style", "items", *needed, *optional}
+        if unknown:
+            raise self.fail(where, f"x-pagination ({style}): unknown keys {sorted(unknown)}")
+        missing = [key for key in needed if not isinstance(raw.get(key), str)]
+        if missing:
+            raise self.fail(where, f"x-pagination ({style}) needs {missing}")
+        by_json = {p.json_name: p for p in query_params}
+        request = by_json.get(raw["request"])
+        if request is None:
+            name = raw["request"]
+            raise self.fail(where, f"x-pagination.request {name!r} is not a query parameter")
+
+        def path(key: str) -> tuple[str, ...]:
+            """``pagination.next_cursor`` as Python attribute names, checked through the models."""
+            if key not in raw:
+                return ()
+            names: list[str] = []
+            current = response_type
+            for part in str(raw[key]).split("."):
+                model = self.models.get(current.name or "") if current.kind == "model" else None
+                fields = model.fields if model else ()
+                field = next((f for f in fields if f.json_name == part), None)
+                if field is None:
+                    raise self.fail(where, f"x-pagination.{key}: no field {part!r} on the way")
+                names.append(field.py_name)
+                current = field.type
+            return tuple(names)
+
+        assert items_field.type.item is not None
+        return Pagination(
+            style=style,
+            items=items_field.py_name,
+            item_type=items_field.type.item.annotation,
+            method="iter_" + op_id.removeprefix("get_"),
+            token_param=request.json_name,
+            request=request.py_name,
+            next=path("next"),
+            has_more=path("has-more"),
         )
 
     def retry_safety(self, where: str, method: str, raw: Any, body: TypeRef | None) -> RetrySafety:
@@ -453,7 +507,8 @@ class _Builder:
         if not isinstance(raw, dict):
             raise self.fail(where, "must be a mapping")
         unknown = set(raw) - {
-            "parser", "event", "signature-headers", "time-field", "time-required", "version-field"
+            "parser", "event", "signature-headers", "time-field", "time-required", "version-field",
+            "id", "order",
         }  # fmt: skip
         if unknown:
             raise self.fail(where, f"unknown keys {sorted(unknown)}")
@@ -478,6 +533,12 @@ class _Builder:
                 raise self.fail(where, f"{name!r} is not a field of {model.name}")
         if time_field is None:
             raise self.fail(where, "time-field is required")
+        paths: dict[str, tuple[tuple[str, ...], ...]] = {}
+        for key in ("id", "order"):
+            value = raw.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.fail(where, f"{key} must be a list of field paths")
+            paths[key] = tuple(self.webhook_path(where, model, v) for v in value)
         return Webhooks(
             parser=parser,
             event=model.name,
@@ -487,7 +548,102 @@ class _Builder:
             version_field=next(
                 (f.py_name for f in model.fields if f.json_name == version_field), None
             ),
+            id_fields=paths["id"],
+            order_fields=paths["order"],
         )
+
+    def bulk(self, raw: Any, operations: list[Operation], errors: ErrorRules) -> BulkBinding | None:
+        """The top-level ``x-aftership.bulk`` block, checked against the operations."""
+        if raw is None:
+            return None
+        where = "x-aftership.bulk"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must be a mapping")
+        unknown = set(raw) - {"lookup", "create", "get", "detect", "not-found-code"}
+        if unknown:
+            raise self.fail(where, f"unknown keys {sorted(unknown)}")
+        by_id = {op.operation_id: op for op in operations}
+
+        def named(key: str) -> Operation:
+            value = raw.get(key)
+            name = value.get("operation") if isinstance(value, dict) else value
+            if name not in by_id:
+                raise self.fail(where, f"{key}: {name!r} is not an operation of this spec")
+            return by_id[str(name)]
+
+        def body_model(op: Operation, *fields: str) -> str:
+            model = self.models.get(op.body.name or "") if op.body else None
+            names = {f.json_name for f in model.fields} if model else set()
+            if model is None or not set(fields) <= names:
+                raise self.fail(where, f"{op.operation_id} needs a body model with {list(fields)}")
+            return model.name
+
+        lookup, create, get, detect = (named(k) for k in ("lookup", "create", "get", "detect"))
+        raw_lookup = raw["lookup"] if isinstance(raw["lookup"], dict) else {}
+        params = {p.json_name: p for p in lookup.query_params}
+        numbers = raw_lookup.get("numbers")
+        page_size = raw_lookup.get("page-size") or {}
+        per_request = raw_lookup.get("per-request")
+        if lookup.pagination is None or numbers not in params:
+            raise self.fail(where, "lookup needs a paginated operation and its numbers parameter")
+        if not isinstance(page_size, dict) or page_size.get("param") not in params:
+            raise self.fail(where, "lookup.page-size needs {param: <query parameter>, value: n}")
+        if not _code(per_request) or not _code(page_size.get("value")):
+            raise self.fail(where, "lookup.per-request and lookup.page-size.value are integers")
+        item = lookup.pagination.item_type
+        if create.response.annotation != item or get.response.annotation != item:
+            raise self.fail(where, f"create and get must answer the lookup's item, {item}")
+        if len(get.path_params) != 1:
+            raise self.fail(where, "get takes exactly one path parameter, the id")
+        classes = dict(errors.classes)
+        already_exists = classes.get(create.safety.key_code or -1)
+        if already_exists is None:
+            raise self.fail(where, "create needs a natural-key code in x-aftership.errors.classes")
+        not_found = raw.get("not-found-code")
+        if not _code(not_found) or not_found not in classes:
+            raise self.fail(where, "not-found-code must be a code of x-aftership.errors.classes")
+        return BulkBinding(
+            lookup=lookup.pagination.method,
+            numbers_param=params[str(numbers)].py_name,
+            per_request=int(str(per_request)),
+            page_size_param=params[str(page_size["param"])].py_name,
+            page_size=int(page_size["value"]),
+            create=create.operation_id,
+            create_request=body_model(create, "tracking_number", "slug"),
+            get=get.operation_id,
+            detect=detect.operation_id,
+            detect_request=body_model(detect, "tracking_number"),
+            detect_result=detect.response.annotation,
+            item=item,
+            already_exists=already_exists,
+            not_found_code=int(not_found),
+        )
+
+    def webhook_path(self, where: str, model: Model, dotted: str) -> tuple[str, ...]:
+        """A dotted JSON path into the event model as attribute names, then plain keys.
+
+        ``msg.updated_at`` -> ``("msg", "updated_at")`` with each model field's Python
+        name; under a JSON object field (``data`` of Shipping) the rest are dict keys.
+        """
+        steps: list[str] = []
+        current: Model | None = model
+        parts = dotted.split(".")
+        for index, part in enumerate(parts):
+            if current is None:  # inside a plain JSON object
+                steps.append(part)
+                continue
+            field = next((f for f in current.fields if f.json_name == part), None)
+            if field is None:
+                raise self.fail(where, f"{dotted!r}: {part!r} is not a field of {current.name}")
+            steps.append(field.py_name)
+            kind = field.type.kind
+            if kind == "model":
+                current = self.models[str(field.type.name)]
+            elif kind in ("dict", "any"):
+                current = None
+            elif index < len(parts) - 1:
+                raise self.fail(where, f"{dotted!r}: {part!r} has no fields")
+        return tuple(steps)
 
     def build(self) -> Api:
         meta = self.doc.get("x-aftership")
@@ -507,6 +663,8 @@ class _Builder:
                             raise self.fail(op.endpoint, f"duplicate operationId {op_id}")
                         seen_ids.add(op_id)
                     operations.append(op)
+        errors = self.error_rules(meta.get("errors"))
+        bulk = self.bulk(meta.get("bulk"), operations, errors)
         support = meta.get("support") or {}
         scope = meta.get("rate-limit-scope", "endpoint")
         if scope not in ("endpoint", "api"):
@@ -517,8 +675,9 @@ class _Builder:
             version=str(meta["version"]),
             base_url=self.doc["servers"][0]["url"].rstrip("/"),
             envelope=str(meta["envelope"]),
-            errors=self.error_rules(meta.get("errors")),
+            errors=errors,
             webhooks=self.webhooks(meta.get("webhooks")),
+            bulk=bulk,
             default_rate_limit=float(meta.get("default-rate-limit", 10)),
             rate_limit_scope=scope,
             released=_iso_date(support.get("released")),

@@ -196,15 +196,20 @@ class Param:
 @dataclass(frozen=True)
 class Pagination:
     style: Literal["cursor", "next_token", "page"]
+    #: The Python name of the ``data`` field holding a page's items.
     items: str
     #: The annotation of one item (``Tracking``).
     item_type: str
     #: ``get_trackings`` -> ``iter_trackings``.
     method: str
-
-    @property
-    def token_param(self) -> str:
-        return {"cursor": "cursor", "next_token": "next_token", "page": "page"}[self.style]
+    #: The query parameter carrying the position (``cursor``, ``next_token``, ``page``): its
+    #: wire name (left out of the ``iter_*`` method) and its keyword in the list method.
+    token_param: str
+    request: str
+    #: Python attribute path from ``data`` to the next position (cursor, next_token styles).
+    next: tuple[str, ...] = ()
+    #: Python attribute path from ``data`` to "there are more pages" (cursor, page styles).
+    has_more: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,38 @@ class Webhooks:
     time_required: bool
     #: The event field receiving ``as-webhook-version`` (None: unversioned webhooks).
     version_field: str | None
+    #: Attribute paths whose values make a delivery's dedupe key (``x-aftership.webhooks.id``).
+    id_fields: tuple[tuple[str, ...], ...] = ()
+    #: Attribute paths ordering two events of one resource, first decides (``order``).
+    order_fields: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class BulkBinding:
+    """What the bulk helpers call (``x-aftership.bulk``), bound by the generated layer.
+
+    The runtime's ``Bulk`` is generic: the generated ``_bulk.py`` hands it these
+    methods of the API group, the request models and the error classes.
+    """
+
+    #: The ``iter_*`` method that finds trackings by number, and its parameters.
+    lookup: str
+    numbers_param: str
+    per_request: int
+    page_size_param: str
+    page_size: int
+    create: str
+    create_request: str
+    get: str
+    detect: str
+    detect_request: str
+    detect_result: str
+    #: The one resource all of them answer (``Tracking``).
+    item: str
+    #: The error class of the create's natural-key refusal (a repeat of a create).
+    already_exists: str
+    #: The meta code of a lookup that found nothing.
+    not_found_code: int
 
 
 @dataclass(frozen=True)
@@ -327,6 +364,8 @@ class Api:
     envelope: str
     errors: ErrorRules
     webhooks: Webhooks | None
+    #: The top-level ``x-aftership.bulk`` block (None: this API has no bulk helpers).
+    bulk: BulkBinding | None
     default_rate_limit: float
     #: ``"endpoint"``: each endpoint has its own rate budget; ``"api"``: one for the whole API.
     rate_limit_scope: str

@@ -26,8 +26,8 @@ import aftership_async
 from aftership_async import UNSET, InvalidResponseError, Tracking, Unset, malformed_fields
 from aftership_async._api import structure_response
 from aftership_async._converter import _WARNED, make_converter
+from aftership_async._generated import CONVERTER
 from aftership_async._types import Model
-from aftership_async_generated import CONVERTER
 
 PLUS8 = dt.timezone(dt.timedelta(hours=8))
 

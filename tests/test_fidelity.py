@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 import aftership_async
-from aftership_async_generated import CONVERTER
+from aftership_async._generated import CONVERTER
 
 from .specdata import body_schema_name, data_schema_name, example_index, find_operation, operations
 from .testing.helpers import spec_document

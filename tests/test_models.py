@@ -23,7 +23,7 @@ from aftership_async import (
     UpdateTrackingByIdRequest,
 )
 from aftership_async._converter import make_converter
-from aftership_async_generated import CONVERTER
+from aftership_async._generated import CONVERTER
 
 T = "https://api.aftership.com/tracking/2026-07"
 

@@ -22,10 +22,10 @@ from yarl import URL
 
 import aftership_async
 from aftership_async import AfterShip
-from aftership_async_generated import CONVERTER
-from aftership_async_generated.returns.api import ReturnsAPI
-from aftership_async_generated.shipping.api import ShippingAPI
-from aftership_async_generated.tracking.api import TrackingAPI
+from aftership_async._generated import CONVERTER
+from aftership_async._generated.returns.api import ReturnsAPI
+from aftership_async._generated.shipping.api import ShippingAPI
+from aftership_async._generated.tracking.api import TrackingAPI
 
 from .conftest import API_KEY
 from .specdata import (

@@ -1,7 +1,7 @@
 """The three shipped OpenAPI documents, turned into routable operations.
 
 The fake reads the same resolved JSON specs the client was generated from
-(``aftership_async_generated/specs/<api>.json``), so a new operation or
+(``aftership_async/_generated/specs/<api>.json``), so a new operation or
 field in the spec is routed, validated and sampled without touching the
 fake. PyYAML is not a runtime dependency, hence the JSON copies.
 """
@@ -191,7 +191,7 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
 @cache
 def load_specs() -> Mapping[str, ApiSpec]:
     """The three API specs, read once from the generated package's data files."""
-    root = resources.files("aftership_async_generated").joinpath("specs")
+    root = resources.files("aftership_async._generated").joinpath("specs")
     specs: dict[str, ApiSpec] = {}
     for name in APIS:
         document = json.loads(root.joinpath(f"{name}.json").read_text(encoding="utf-8"))

@@ -29,9 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-import aftership_async_generated.returns.models as returns_models
-import aftership_async_generated.shipping.models as shipping_models
-import aftership_async_generated.tracking.models as tracking_models
+import aftership_async._generated.returns.models as returns_models
+import aftership_async._generated.shipping.models as shipping_models
+import aftership_async._generated.tracking.models as tracking_models
 from aftership_async import (
     UNSET,
     AfterShip,
@@ -42,12 +42,12 @@ from aftership_async import (
 )
 from aftership_async._api import structure_response
 from aftership_async._envelope import unwrap
+from aftership_async._generated._converter import CONVERTER
+from aftership_async._generated.returns.api import ReturnsAPI
+from aftership_async._generated.shipping.api import ShippingAPI
+from aftership_async._generated.tracking.api import TrackingAPI
 from aftership_async._operation import Operation
 from aftership_async._types import Model, Unset
-from aftership_async_generated._converter import CONVERTER
-from aftership_async_generated.returns.api import ReturnsAPI
-from aftership_async_generated.shipping.api import ShippingAPI
-from aftership_async_generated.tracking.api import TrackingAPI
 
 #: Each API's envelope rules, as generated from its spec.
 ENVELOPES = {api.name: api.envelope for api in (TrackingAPI.API, ShippingAPI.API, ReturnsAPI.API)}

@@ -14,12 +14,12 @@ import pytest
 
 import aftership_async
 import aftership_async._transport as transport_module
-from aftership_async_generated import CONVERTER
+from aftership_async._generated import CONVERTER
 
 
 @cache
 def spec_document(api: str) -> dict[str, Any]:
-    root = resources.files("aftership_async_generated").joinpath("specs")
+    root = resources.files("aftership_async._generated").joinpath("specs")
     return json.loads(root.joinpath(f"{api}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 

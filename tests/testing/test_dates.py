@@ -19,8 +19,8 @@ from aftership_async import (
     Tracking,
     malformed_fields,
 )
+from aftership_async._generated import CONVERTER
 from aftership_async.testing import FakeAfterShip
-from aftership_async_generated import CONVERTER
 
 from .helpers import ADDRESS, SHIPMENT, assert_valid, body, capture_raw, client_for
 

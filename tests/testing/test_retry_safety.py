@@ -34,11 +34,11 @@ from aftership_async import (
     RetryPolicy,
     TrackingAlreadyExistsError,
 )
+from aftership_async._generated.returns import api as returns_api
+from aftership_async._generated.shipping import api as shipping_api
+from aftership_async._generated.tracking import api as tracking_api
 from aftership_async._operation import Operation
 from aftership_async.testing import FakeAfterShip
-from aftership_async_generated.returns import api as returns_api
-from aftership_async_generated.shipping import api as shipping_api
-from aftership_async_generated.tracking import api as tracking_api
 
 from . import test_conformance as scenario
 from .helpers import SHIPMENT, RawCapture, all_operation_ids, body

@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 
 
 def _mypy(*files: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MYPYPATH": f"{ROOT}{os.pathsep}{ROOT / 'generated'}"}
+    env = {**os.environ, "MYPYPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--config-file", "", "--python-version", "3.11",
          "--cache-dir", str(ROOT / ".mypy_cache" / "user-programs"), "--no-error-summary",

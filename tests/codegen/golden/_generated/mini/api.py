@@ -14,7 +14,7 @@ from aftership_async._errors import (
     TrackingAlreadyExistsError,
 )
 from aftership_async._operation import Operation
-from aftership_async._pagination import paginate
+from aftership_async._pagination import PageRule, paginate
 from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
 
@@ -52,6 +52,15 @@ UPDATE_THING_BY_ID = Operation(
     "PATCH",
     "/things/{id}",
     "idempotent",
+)
+
+# How each list operation pages (its spec's ``x-pagination``): the paging engine
+# of its style sends and reads these names, and names none itself.
+GET_THINGS_PAGES = PageRule(
+    "cursor",
+    items="things",
+    request="cursor",
+    next=("next_cursor",),
 )
 
 
@@ -144,8 +153,7 @@ class MiniAPI(APIGroup):
         """
         return paginate(
             self.get_things,
-            style="cursor",
-            items="things",
+            rule=GET_THINGS_PAGES,
             params={
                 "limit": limit,
                 "color": color,

@@ -36,6 +36,8 @@ parse_webhook: WebhookParser[TrackingWebhookEvent] = WebhookParser(
     time_required=True,
     pinned=TrackingAPI.API,
     version_field="webhook_version",
+    id_fields=(("event_id",),),
+    order_fields=(("msg", "updated_at"), ("ts",)),
 )
 """Verify AfterShip Tracking API webhook deliveries and decode them into :class:`TrackingWebhookEvent`."""
 
@@ -45,6 +47,8 @@ parse_shipping_webhook: WebhookParser[ShippingWebhookEvent] = WebhookParser(
     model=ShippingWebhookEvent,
     converter=CONVERTER,
     time_field="date_time",
+    id_fields=(("event_type",), ("event",), ("data", "id"), ("data", "status")),
+    order_fields=(("data", "updated_at"), ("date_time",)),
 )
 """Verify AfterShip Shipping API webhook deliveries and decode them into :class:`ShippingWebhookEvent`."""
 
@@ -59,5 +63,7 @@ parse_returns_webhook: WebhookParser[ReturnsWebhookEvent] = WebhookParser(
     time_field="created_at",
     pinned=ReturnsAPI.API,
     version_field="webhook_version",
+    id_fields=(("id",),),
+    order_fields=(("created_at",),),
 )
 """Verify AfterShip Returns API webhook deliveries and decode them into :class:`ReturnsWebhookEvent`."""

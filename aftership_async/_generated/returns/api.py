@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from aftership_async._api import APIGroup
 from aftership_async._envelope import Envelope
 from aftership_async._operation import Operation
-from aftership_async._pagination import paginate
+from aftership_async._pagination import PageRule, paginate
 from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
 
@@ -191,6 +191,15 @@ GET_ITEM_TAGS = Operation(
     "idempotent",
 )
 
+# How each list operation pages (its spec's ``x-pagination``): the paging engine
+# of its style sends and reads these names, and names none itself.
+GET_RETURNS_PAGES = PageRule(
+    "page",
+    items="returns",
+    request="page",
+    has_more=("pagination", "has_next_page"),
+)
+
 
 class ReturnsAPI(APIGroup):
     """AfterShip Returns API, version 2026-07 (``https://api.aftership.com/returns/2026-07``)."""
@@ -319,8 +328,7 @@ class ReturnsAPI(APIGroup):
         """
         return paginate(
             self.get_returns,
-            style="page",
-            items="returns",
+            rule=GET_RETURNS_PAGES,
             params={
                 "limit": limit,
                 "created_at_min": created_at_min,

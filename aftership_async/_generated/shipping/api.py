@@ -20,7 +20,7 @@ from aftership_async._errors import (
     RateLimitError,
 )
 from aftership_async._operation import Operation
-from aftership_async._pagination import paginate
+from aftership_async._pagination import PageRule, paginate
 from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
 
@@ -247,6 +247,51 @@ UPDATE_SHIPPER_ACCOUNT_SETTINGS_BY_ID = Operation(
     "idempotent",
 )
 
+# How each list operation pages (its spec's ``x-pagination``): the paging engine
+# of its style sends and reads these names, and names none itself.
+GET_LABELS_PAGES = PageRule(
+    "next_token",
+    items="labels",
+    request="next_token",
+    next=("next_token",),
+)
+GET_CANCEL_LABELS_PAGES = PageRule(
+    "next_token",
+    items="cancel_labels",
+    request="next_token",
+    next=("next_token",),
+)
+GET_RATES_PAGES = PageRule(
+    "next_token",
+    items="rates",
+    request="next_token",
+    next=("next_token",),
+)
+GET_MANIFESTS_PAGES = PageRule(
+    "next_token",
+    items="manifests",
+    request="next_token",
+    next=("next_token",),
+)
+GET_PICKUPS_PAGES = PageRule(
+    "next_token",
+    items="pickups",
+    request="next_token",
+    next=("next_token",),
+)
+GET_CANCEL_PICKUPS_PAGES = PageRule(
+    "next_token",
+    items="cancel_pickups",
+    request="next_token",
+    next=("next_token",),
+)
+GET_SHIPPER_ACCOUNTS_PAGES = PageRule(
+    "next_token",
+    items="shipper_accounts",
+    request="next_token",
+    next=("next_token",),
+)
+
 
 class ShippingAPI(APIGroup):
     """AfterShip Shipping API, version v3 (``https://api.aftership.com/postmen/v3``)."""
@@ -390,8 +435,7 @@ class ShippingAPI(APIGroup):
         """
         return paginate(
             self.get_labels,
-            style="next_token",
-            items="labels",
+            rule=GET_LABELS_PAGES,
             params={
                 "shipper_account_id": shipper_account_id,
                 "status": status,
@@ -528,8 +572,7 @@ class ShippingAPI(APIGroup):
         """
         return paginate(
             self.get_cancel_labels,
-            style="next_token",
-            items="cancel_labels",
+            rule=GET_CANCEL_LABELS_PAGES,
             params={
                 "shipper_account_id": shipper_account_id,
                 "status": status,
@@ -660,8 +703,7 @@ class ShippingAPI(APIGroup):
         """
         return paginate(
             self.get_rates,
-            style="next_token",
-            items="rates",
+            rule=GET_RATES_PAGES,
             params={
                 "status": status,
                 "limit": limit,
@@ -794,8 +836,7 @@ class ShippingAPI(APIGroup):
         """
         return paginate(
             self.get_manifests,
-            style="next_token",
-            items="manifests",
+            rule=GET_MANIFESTS_PAGES,
             params={
                 "shipper_account_id": shipper_account_id,
                 "status": status,
@@ -1035,8 +1076,7 @@ class ShippingAPI(APIGroup):
         """
         return paginate(
             self.get_pickups,
-            style="next_token",
-            items="pickups",
+            rule=GET_PICKUPS_PAGES,
             params={
                 "status": status,
                 "limit": limit,
@@ -1164,8 +1204,7 @@ class ShippingAPI(APIGroup):
         """
         return paginate(
             self.get_cancel_pickups,
-            style="next_token",
-            items="cancel_pickups",
+            rule=GET_CANCEL_PICKUPS_PAGES,
             params={
                 "status": status,
                 "limit": limit,
@@ -1284,8 +1323,7 @@ class ShippingAPI(APIGroup):
         """
         return paginate(
             self.get_shipper_accounts,
-            style="next_token",
-            items="shipper_accounts",
+            rule=GET_SHIPPER_ACCOUNTS_PAGES,
             params={
                 "slug": slug,
                 "limit": limit,

@@ -15,7 +15,7 @@ from aftership_async._errors import (
     TrackingAlreadyExistsError,
 )
 from aftership_async._operation import Operation
-from aftership_async._pagination import paginate
+from aftership_async._pagination import PageRule, paginate
 from aftership_async._response import raw_response
 from aftership_async._transport import ApiDescription, RequestOptions
 
@@ -148,6 +148,23 @@ UPDATE_COURIER_CONNECTION_BY_ID = Operation(
     "PATCH",
     "/courier-connections/{id}",
     "idempotent",
+)
+
+# How each list operation pages (its spec's ``x-pagination``): the paging engine
+# of its style sends and reads these names, and names none itself.
+GET_TRACKINGS_PAGES = PageRule(
+    "cursor",
+    items="trackings",
+    request="cursor",
+    next=("pagination", "next_cursor"),
+    has_more=("pagination", "has_next_page"),
+)
+GET_COURIER_CONNECTIONS_PAGES = PageRule(
+    "cursor",
+    items="courier_connections",
+    request="cursor",
+    next=("pagination", "next_cursor"),
+    has_more=("pagination", "has_next_page"),
 )
 
 
@@ -313,8 +330,7 @@ class TrackingAPI(APIGroup):
         """
         return paginate(
             self.get_trackings,
-            style="cursor",
-            items="trackings",
+            rule=GET_TRACKINGS_PAGES,
             params={
                 "limit": limit,
                 "keyword": keyword,
@@ -781,8 +797,7 @@ class TrackingAPI(APIGroup):
         """
         return paginate(
             self.get_courier_connections,
-            style="cursor",
-            items="courier_connections",
+            rule=GET_COURIER_CONNECTIONS_PAGES,
             params={
                 "courier_slug": courier_slug,
                 "limit": limit,

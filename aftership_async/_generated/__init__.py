@@ -2,21 +2,19 @@
 # change the spec or codegen/templates, then run `make generate`.
 """Generated code for aftership-async: one subpackage per API.
 
-Import from ``aftership_async`` rather than from here.
+Import from ``aftership_async`` rather than from here. This layer sits on top
+of the runtime (the rest of ``aftership_async``): it imports the runtime, and
+the runtime imports nothing from it.
 """
 
-# The generated modules import the runtime, and the runtime's public
-# ``__init__`` re-exports them: initialising ``aftership_async`` first makes
-# both import orders work.
-import aftership_async  # noqa: F401
-
 from . import returns, shipping, tracking
+from ._client import API_DESCRIPTIONS, API_VERSIONS, AfterShip
 from ._converter import CONVERTER
 from .returns import *  # noqa: F403
 from .shipping import *  # noqa: F403
 from .tracking import *  # noqa: F403
 
-__all__ = ["CONVERTER"]
+__all__ = ["API_DESCRIPTIONS", "API_VERSIONS", "AfterShip", "CONVERTER"]
 __all__ += tracking.__all__
 __all__ += shipping.__all__
 __all__ += returns.__all__

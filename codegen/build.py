@@ -11,6 +11,7 @@ import re
 from typing import Any, ClassVar
 
 from .ir import (
+    TEMPORAL_KINDS,
     Alias,
     Api,
     BulkBinding,
@@ -23,6 +24,7 @@ from .ir import (
     Pagination,
     Param,
     RetrySafety,
+    TypeKind,
     TypeRef,
     Webhooks,
 )
@@ -90,13 +92,13 @@ class _Builder:
             options: list[Any] = schema.get("oneOf") or schema.get("anyOf") or []
             non_null = [o for o in options if o.get("type") != "null"]
             nullable = len(non_null) != len(options)
-            if _is_date_or_datetime(non_null):
-                return TypeRef("datetime_or_date"), nullable
+            if len(non_null) > 1 and all(_temporal_format(o) for o in non_null):
+                return self.temporal_type(context, non_null), nullable
             if len(non_null) != 1 or len(options) != 2:
                 raise self.fail(
                     context,
-                    "oneOf/anyOf is only allowed as [X, {type: null}] or "
-                    "[date-time string, date string(, null)]",
+                    "oneOf/anyOf is only allowed as [X, {type: null}] or as date and time "
+                    "strings (format " + ", ".join(_TEMPORAL_FORMATS) + ") with an optional null",
                 )
             inner, _ = self.type_of(non_null[0], context)
             return inner, True
@@ -113,10 +115,9 @@ class _Builder:
         if "enum" in schema:
             return self.enum_type(context, schema), nullable or None in schema["enum"]
         if raw_type == "string":
-            fmt = schema.get("format")
-            if fmt == "date-time":
-                return TypeRef("datetime"), nullable
-            return TypeRef("date" if fmt == "date" else "str"), nullable
+            if schema.get("format") in _TEMPORAL_FORMATS:
+                return self.temporal_type(context, [schema]), nullable
+            return TypeRef("str"), nullable
         if raw_type == "integer":
             return TypeRef("int"), nullable
         if raw_type == "number":
@@ -139,6 +140,28 @@ class _Builder:
         if raw_type is None:
             return TypeRef("any"), True
         raise self.fail(context, f"unsupported type {raw_type!r}")
+
+    def temporal_type(self, context: str, options: list[Any]) -> TypeRef:
+        """The Python type of one or more date/time string forms (an ``anyOf``'s branches).
+
+        ``date-time`` and ``date-time-local`` are both a ``datetime`` (aware or naive, as
+        sent), ``date`` a ``date``, ``time-local`` and ``time`` a ``time``; several kinds
+        make a union, written in ``TEMPORAL_KINDS`` order.
+        """
+        kinds = set()
+        for option in options:
+            fmt = option["format"]
+            if fmt in LOCAL_PATTERNS and option.get("pattern") != LOCAL_PATTERNS[fmt]:
+                raise self.fail(
+                    context,
+                    f"format {fmt} needs pattern {LOCAL_PATTERNS[fmt]!r} (JSON Schema "
+                    "validators do not know the format; the pattern is what they check)",
+                )
+            kinds.add(_TEMPORAL_FORMATS[fmt])
+        forms = tuple(k for k in TEMPORAL_KINDS if k in kinds)
+        if len(forms) == 1:
+            return TypeRef(forms[0])
+        return TypeRef("temporal", forms=forms)
 
     def named_type(self, ref: str, context: str) -> TypeRef:
         if not ref.startswith(_SCHEMA_REF):
@@ -684,10 +707,34 @@ def _code(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_date_or_datetime(options: list[Any]) -> bool:
-    """``[{type: string, format: date-time}, {type: string, format: date}]``, in any order."""
-    formats = sorted(o.get("format", "") for o in options if o.get("type") == "string")
-    return len(options) == 2 and formats == ["date", "date-time"]
+#: String formats holding a date or a time, and the Python type of each. ``date-time-local``
+#: and ``time-local`` (the OpenAPI Format Registry's: RFC 3339 without the offset) are for
+#: values AfterShip documents without an offset; validators do not know them, so each
+#: carries a ``pattern`` they check.
+_TEMPORAL_FORMATS: dict[str, TypeKind] = {
+    "date-time": "datetime",
+    "date-time-local": "datetime",
+    "date": "date",
+    "time-local": "time",
+    "time": "time",
+}
+#: The pattern each local form carries (spec/CONVENTIONS.md "Dates and times").
+LOCAL_PATTERNS = {
+    "date-time-local": (
+        r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?$"
+    ),
+    "time-local": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+}
+
+
+def _temporal_format(schema: Any) -> bool:
+    """Whether ``schema`` is ``{type: string, format: <a date or time format>}``."""
+    return (
+        isinstance(schema, dict)
+        and schema.get("type") == "string"
+        and schema.get("format") in _TEMPORAL_FORMATS
+    )
 
 
 def _iso_date(value: Any) -> str | None:

@@ -17,7 +17,9 @@ TypeKind = Literal[
     "any",
     "datetime",
     "date",
-    "datetime_or_date",
+    "time",
+    # A union of two or three of datetime, date and time (``TypeRef.forms``).
+    "temporal",
     "model",
     "enum",
     "list",
@@ -32,9 +34,11 @@ _SCALARS = {
     "any": "Any",
     "datetime": "datetime.datetime",
     "date": "datetime.date",
-    # A carrier may give a bare date where a time is usual: never invent midnight.
-    "datetime_or_date": "datetime.datetime | datetime.date",
+    "time": "datetime.time",
 }
+
+#: The Python types of date and time values, in the order a union of them is written.
+TEMPORAL_KINDS: tuple[TypeKind, ...] = ("datetime", "date", "time")
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,17 @@ class TypeRef:
     kind: TypeKind
     name: str | None = None
     item: TypeRef | None = None
+    #: ``temporal`` only: the kinds of the union, in ``TEMPORAL_KINDS`` order. A value
+    #: is decoded as what it is (a carrier's bare date never becomes midnight, a time of
+    #: day never gets a date).
+    forms: tuple[TypeKind, ...] = ()
 
     @property
     def annotation(self) -> str:
         if self.kind in _SCALARS:
             return _SCALARS[self.kind]
+        if self.kind == "temporal":
+            return " | ".join(_SCALARS[form] for form in self.forms)
         if self.kind in ("model", "enum"):
             assert self.name
             return self.name
@@ -69,7 +79,7 @@ class TypeRef:
 
     @property
     def uses_datetime_module(self) -> bool:
-        return any(self.mentions(k) for k in ("datetime", "date", "datetime_or_date"))
+        return any(self.mentions(k) for k in (*TEMPORAL_KINDS, "temporal"))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def _docstring(text: str, indent: int, width: int = 96) -> str:
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines: list[str] = []
     for paragraph in text.split("\n\n"):
-        wrapped = textwrap.wrap(paragraph, width=width - indent) or [""]
+        wrapped = textwrap.wrap(paragraph, width=width - indent, break_on_hyphens=False) or [""]
         lines.extend(wrapped)
         lines.append("")
     body = ("\n" + " " * indent).join(lines[:-1])

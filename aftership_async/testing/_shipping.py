@@ -155,15 +155,23 @@ def _rate(
     base = round(rng.uniform(6, 60), 2)
     fuel = round(base * 0.12, 2)
     days = rng.randint(1, 5)
+    # The forms AfterShip's rate examples show (AEV rates export): a date, a local date-time
+    # without offset, or one with an offset; cut-off and pickup deadline as local times (HH:MM).
+    arrival = call.now.replace(hour=20, minute=0, second=0, microsecond=0)
+    arrival += dt.timedelta(days=days)
+    delivery = rng.choice(
+        [content.iso(arrival), arrival.replace(tzinfo=None).isoformat(), arrival.date().isoformat()]
+    )
+    cut_off = rng.randint(14, 17)
     return {
         "shipper_account": _account_summary(call, account_id, slug),
         "service_type": service_type,
         "service_name": service_name,
         "charge_weight": _weight(shipment),
         "total_charge": {"amount": round(base + fuel, 2), "currency": "USD"},
-        "pickup_deadline": None,
-        "booking_cut_off": None,
-        "delivery_date": content.iso(call.now.replace(hour=20, minute=0) + dt.timedelta(days=days)),
+        "pickup_deadline": f"{cut_off + 1}:30",
+        "booking_cut_off": f"{cut_off}:00",
+        "delivery_date": delivery,
         "transit_time": days,
         "detailed_charges": [
             {"type": "base", "charge": {"amount": base, "currency": "USD"}},

@@ -140,15 +140,18 @@ def _reactivate(tracking: dict[str, Any], body: Mapping[str, Any], now: dt.datet
 
 def _complete(tracking: dict[str, Any], body: Mapping[str, Any], now: dt.datetime) -> None:
     subtag, message = _COMPLETION[body["reason"]]
-    when = _moment(body.get("event_datetime")) or now
+    given = _moment(body.get("event_datetime"))
+    when = given or now
     point = content.checkpoint(tracking["slug"], subtag, message, None, when, source="user",
                                ident=tracking["tracking_number"])  # fmt: skip
     point["created_at"] = content.iso(now)
+    if given and len(body["event_datetime"]) > 10:  # a date-time: its offset, or none, as given
+        point["checkpoint_time"] = body["event_datetime"]
     tracking["checkpoints"] = [*(tracking.get("checkpoints") or []), point]
     _set_subtag(tracking, subtag)
     tracking["active"] = False
-    if subtag == "Delivered_001":
-        tracking["shipment_delivery_date"] = content.iso(when)
+    if subtag == "Delivered_001":  # as given: a bare date stays a date, no offset is invented
+        tracking["shipment_delivery_date"] = body["event_datetime"] if given else content.iso(when)
     tracking["return_to_sender"] = subtag == "Exception_011"
 
 

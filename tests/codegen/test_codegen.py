@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from codegen.__main__ import main as codegen_main
-from codegen.build import build, enum_member_name, snake_name
+from codegen.build import LOCAL_PATTERNS, build, enum_member_name, snake_name
 from codegen.load import SpecError, load
 
 HERE = Path(__file__).parent
@@ -251,6 +251,92 @@ def test_codegen_runs_as_a_module() -> None:
         [sys.executable, "-m", "codegen", "--help"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0 and "--spec-dir" in result.stdout
+
+
+_SEEN = """        seen:
+          anyOf:
+            - {type: string, format: date-time}
+            - {type: string, format: date}
+            - {type: "null"}
+"""
+_LOCAL = (
+    f"{{type: string, format: date-time-local, pattern: '{LOCAL_PATTERNS['date-time-local']}'}}"
+)
+_TIME = f"{{type: string, format: time-local, pattern: '{LOCAL_PATTERNS['time-local']}'}}"
+
+
+@pytest.mark.parametrize(
+    ("schema", "annotation"),
+    [
+        (f"anyOf: [{{type: string, format: date-time}}, {_LOCAL}]", "datetime.datetime | Unset"),
+        (
+            f"anyOf: [{{type: string, format: date-time}}, {_LOCAL}, {{type: 'null'}}]",
+            "datetime.datetime | Unset | None",
+        ),
+        (
+            f"anyOf: [{{type: string, format: date}}, {_LOCAL}, {{type: string, format: date-time}}]",
+            "datetime.datetime | datetime.date | Unset",
+        ),
+        (
+            f"anyOf: [{_TIME}, {{type: string, format: date}}, {_LOCAL}, {{type: 'null'}}]",
+            "datetime.datetime | datetime.date | datetime.time | Unset | None",
+        ),
+        (
+            f"anyOf: [{_TIME}, {{type: string, format: date}}]",
+            "datetime.date | datetime.time | Unset",
+        ),
+        ("type: [string, 'null']\n          format: time", "datetime.time | Unset | None"),
+        (f"{_TIME[1:-1].replace(', ', chr(10) + '          ')}", "datetime.time | Unset"),
+        (f"{_LOCAL[1:-1].replace(', ', chr(10) + '          ')}", "datetime.datetime | Unset"),
+    ],
+)
+def test_date_and_time_forms_map_to_python_types(
+    tmp_path: Path, schema: str, annotation: str
+) -> None:
+    """Each form is what it holds; forms of one type collapse; several make a union."""
+    api = build(load(_broken(tmp_path, _SEEN, f"        seen:\n          {schema}\n")), "x.yaml")
+    thing = next(m for m in api.models if m.name == "Thing")
+    (seen,) = [f for f in thing.fields if f.py_name == "seen"]
+    assert seen.annotation == annotation
+
+
+@pytest.mark.parametrize("fmt", ["date-time-local", "time-local"])
+@pytest.mark.parametrize("pattern", ["", ", pattern: '^[0-9]{2}:'"])
+def test_a_local_form_needs_the_pattern_validators_check(
+    tmp_path: Path, fmt: str, pattern: str
+) -> None:
+    schema = f"anyOf: [{{type: string, format: date}}, {{type: string, format: {fmt}{pattern}}}]"
+    path = _broken(tmp_path, _SEEN, f"        seen:\n          {schema}\n")
+    with pytest.raises(SpecError, match=f"format {fmt} needs pattern"):
+        build(load(path), "spec/broken.yaml")
+
+
+def test_the_specs_local_forms_are_checked_by_their_patterns() -> None:
+    """The patterns accept AfterShip's forms and refuse an offset or a wrong field."""
+    import re
+
+    local, time = LOCAL_PATTERNS["date-time-local"], LOCAL_PATTERNS["time-local"]
+    for text in ("2016-09-20T08:00:00", "2022-01-29T11:23:00", "2022-01-29T11:23:00.5"):
+        assert re.search(local, text), text
+    for text in (
+        "2016-09-20T08:00:00Z",
+        "2016-09-20T08:00:00+08:00",
+        "2016-09-20",
+        "2016-13-01T00:00:00",
+        "2016-09-20T24:00:00",
+    ):
+        assert not re.search(local, text), text
+    for text in ("10:30", "08:30", "23:59:59", "00:00:00.25"):
+        assert re.search(time, text), text
+    for text in ("24:00", "10:60", "10:30Z", "1030", "2016-09-20T10:30:00"):
+        assert not re.search(time, text), text
+
+
+def test_a_union_of_a_date_and_another_type_is_still_refused(tmp_path: Path) -> None:
+    schema = "anyOf: [{type: string, format: date}, {type: string}]"
+    path = _broken(tmp_path, _SEEN, f"        seen:\n          {schema}\n")
+    with pytest.raises(SpecError, match="oneOf/anyOf is only allowed"):
+        build(load(path), "spec/broken.yaml")
 
 
 def test_the_bulk_block_binds_tracking_operations() -> None:

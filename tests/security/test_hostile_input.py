@@ -120,7 +120,7 @@ def _right(tp: Any, depth: int) -> st.SearchStrategy[Any]:
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not Unset]
         inner = [a for a in args if a is not type(None)]
-        options = [_shaped(member, depth) for member in inner]  # one, or datetime | date
+        options = [_shaped(member, depth) for member in inner]  # one, or datetime | date | time
         if type(None) in args:
             options.append(st.none())
         return st.one_of(options)
@@ -154,6 +154,14 @@ def _right(tp: Any, depth: int) -> st.SearchStrategy[Any]:
         )
     if tp is dt.date:
         return st.one_of(st.dates().map(dt.date.isoformat), st.text(max_size=12), st.just(""))
+    if tp is dt.time:
+        return st.one_of(
+            st.times().map(dt.time.isoformat),
+            st.times().map(lambda t: t.isoformat(timespec="minutes")),
+            st.times(timezones=st.timezones()).map(dt.time.isoformat),
+            st.text(max_size=12),
+            st.just(""),
+        )
     raise AssertionError(f"no strategy for {tp!r}")
 
 

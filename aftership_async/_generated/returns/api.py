@@ -975,9 +975,9 @@ class ReturnsAPI(APIGroup):
         """Record dropped-off items (QR dropoffs)
 
         Marks return items as dropped off, for dropoffs powered by the AfterShip QR code: scan
-        the code, take the RMA number and dropoff ID from it, and call this endpoint. Third-
-        party dropoff providers must use the API key of the merchant organization. Only an RMA-
-        number variant exists.
+        the code, take the RMA number and dropoff ID from it, and call this endpoint.
+        Third-party dropoff providers must use the API key of the merchant organization. Only an
+        RMA-number variant exists.
 
         ``POST /returns/rma/{rma_number}/dropoffs/{dropoff_id}/drops``, 10 requests/second.
 

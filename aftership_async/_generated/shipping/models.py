@@ -350,9 +350,9 @@ class ShippingMeta(Model):
     the courier. - 4716 ADDRESS_TOO_LONG (200). - 4722 ALREADY_CANCELED (200): tracking number
     already cancelled. - 4723 DOES_NOT_EXIST (200): tracking number does not exist, cannot
     cancel. - 4724 ALREADY_MANIFESTED (200): tracking number manifested, cannot cancel. - 4725
-    NO_SHIPMENTS_MANIFEST (200): nothing to manifest. - 4730 NO_AVAILABLE_NUMBER (200): no pre-
-    assigned tracking numbers left. - 4732 CREDENTIALS_ERROR (200): shipper account credential
-    error. - 4733 PAYLOAD_ERROR (200): request invalid or cannot be served. - 4801
+    NO_SHIPMENTS_MANIFEST (200): nothing to manifest. - 4730 NO_AVAILABLE_NUMBER (200): no
+    pre-assigned tracking numbers left. - 4732 CREDENTIALS_ERROR (200): shipper account
+    credential error. - 4733 PAYLOAD_ERROR (200): request invalid or cannot be served. - 4801
     DUPLICATE_ORDER_NUMBER (200). - 4802 UNAVAILABLE_SERVICE_TYPE (200): service_type not
     available for the shipment. - 4803 UNAVAILABLE_SERVICE_TYPE_SERVICE_OPTION (200):
     service_type + service_option combination not available. - 4804 MAX_WEIGHT (200): weight not
@@ -745,9 +745,20 @@ class Rate(Model):
     service_name: str | Unset | None = UNSET
     charge_weight: ShippingWeight | Unset | None = UNSET
     total_charge: ShippingMoney | Unset | None = UNSET
-    pickup_deadline: datetime.datetime | Unset | None = UNSET
-    booking_cut_off: datetime.datetime | Unset | None = UNSET
-    delivery_date: datetime.datetime | Unset | None = UNSET
+    pickup_deadline: datetime.datetime | datetime.date | datetime.time | Unset | None = UNSET
+    """Latest time the courier picks the shipment up, as the courier gives it: a date-time (with or
+    without offset), a date (YYYY-MM-DD) or a time of day (HH:MM, the origin's local time).
+    Decoded as a datetime (naive when no offset is sent), a date or a time."""
+
+    booking_cut_off: datetime.datetime | datetime.date | datetime.time | Unset | None = UNSET
+    """Latest time to book this service, in the same forms as `pickup_deadline`: a date-time (with
+    or without offset), a date or a time of day (HH:MM)."""
+
+    delivery_date: datetime.datetime | datetime.date | datetime.time | Unset | None = UNSET
+    """Expected delivery, as the courier gives it: a date (YYYY-MM-DD), a date-time in the
+    destination's local time without offset (YYYY-MM-DDTHH:mm:ss), a date-time with offset, or a
+    time of day (HH:MM)."""
+
     transit_time: int | Unset | None = UNSET
     """Transit time in days."""
 

@@ -742,9 +742,9 @@ class TrackingAPI(APIGroup):
     ) -> EstimatedDeliveryDateResponse:
         """Predict the estimated delivery date of one shipment.
 
-        Predicts the estimated delivery date of one shipment with AfterShip's model (the single-
-        item form of predict-batch). Give either `pickup_time` or `estimated_pickup`. The EDD
-        feature must be enabled for the account. Errors: 400 (400/4008/4009), 401, 403, 429,
+        Predicts the estimated delivery date of one shipment with AfterShip's model (the
+        single-item form of predict-batch). Give either `pickup_time` or `estimated_pickup`. The
+        EDD feature must be enabled for the account. Errors: 400 (400/4008/4009), 401, 403, 429,
         500.
 
         ``POST /estimated-delivery-date/predict``, 5 requests/second.

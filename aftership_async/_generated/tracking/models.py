@@ -254,7 +254,8 @@ class Checkpoint(Model):
     """Courier slug."""
 
     checkpoint_time: datetime.datetime | Unset | None = UNSET
-    """When the event happened, ISO 8601 in the event's local time (offset may be absent)."""
+    """When the event happened, in the checkpoint's local time: YYYY-MM-DDTHH:mm:ss (no offset: a
+    naive datetime, no zone invented) or with an offset, as the carrier gives it."""
 
     location: str | Unset | None = UNSET
     """Location as free text."""
@@ -619,12 +620,14 @@ class Tracking(Model):
     """Number of packages in the shipment."""
 
     shipment_pickup_date: datetime.datetime | datetime.date | Unset | None = UNSET
-    """When the courier picked up the shipment: an ISO 8601 date-time (often without offset), or a
-    bare date (YYYY-MM-DD) when the carrier gives no time. Decoded as a datetime or a date."""
+    """When the courier picked up the shipment, in the pickup's local time, as the carrier gives
+    it: YYYY-MM-DD, YYYY-MM-DDTHH:mm:ss (no offset) or YYYY-MM-DDTHH:mm:ssZ. Decoded as a date
+    (never midnight), a naive datetime (no zone invented) or an aware one."""
 
     shipment_delivery_date: datetime.datetime | datetime.date | Unset | None = UNSET
-    """When the shipment was delivered: an ISO 8601 date-time (often without offset), or a bare
-    date (YYYY-MM-DD) when the carrier gives no time. Decoded as a datetime or a date."""
+    """When the shipment was delivered, in the recipient's local time, as the carrier gives it:
+    YYYY-MM-DD, YYYY-MM-DDTHH:mm:ss (no offset) or YYYY-MM-DDTHH:mm:ssZ. Decoded as a date
+    (never midnight), a naive datetime (no zone invented) or an aware one."""
 
     shipment_type: str | Unset | None = UNSET
     """Courier service type, e.g. `FedEx SmartPost`."""
@@ -695,7 +698,8 @@ class Tracking(Model):
     """Courier's tracking page URL."""
 
     first_attempted_at: datetime.datetime | Unset | None = UNSET
-    """First delivery attempt (ISO 8601)."""
+    """The carrier's first delivery attempt, in the recipient's local time: YYYY-MM-DDTHH:mm:ss (no
+    offset: a naive datetime) or YYYY-MM-DDTHH:mm:ssZ, as the carrier gives it."""
 
     courier_redirect_link: str | Unset | None = UNSET
     """Courier's tracking page URL with the tracking number filled in."""
@@ -707,9 +711,9 @@ class Tracking(Model):
     """Additional field some couriers require (key)."""
 
     tracking_ship_date: str | Unset | None = UNSET
-    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or `YYYY-MM-
-    DDTHH:mm:ssZ` as given (AfterShip's own examples also show `20220101`). Also an additional
-    field some couriers require."""
+    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or
+    `YYYY-MM-DDTHH:mm:ssZ` as given (AfterShip's own examples also show `20220101`). Also an
+    additional field some couriers require."""
 
     on_time_status: str | Unset | None = UNSET
     """Whether the delivery was on time against the promised date, e.g. `on-time`."""
@@ -901,9 +905,9 @@ class CreateTrackingRequest(Model):
     """Additional field some couriers require (key)."""
 
     tracking_ship_date: str | Unset = UNSET
-    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or `YYYY-MM-
-    DDTHH:mm:ssZ` (with an offset for accurate analytics); also an additional field some
-    couriers require."""
+    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or
+    `YYYY-MM-DDTHH:mm:ssZ` (with an offset for accurate analytics); also an additional field
+    some couriers require."""
 
     origin_country_region: str | Unset = UNSET
     """Origin country/region, ISO 3166-1 alpha-3."""
@@ -1052,9 +1056,9 @@ class UpdateTrackingByIdRequest(Model):
     """Additional field some couriers require (key)."""
 
     tracking_ship_date: str | Unset = UNSET
-    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or `YYYY-MM-
-    DDTHH:mm:ssZ` (with an offset for accurate analytics); also an additional field some
-    couriers require."""
+    """When the merchant shipped the shipment: `YYYY-MM-DD`, `YYYY-MM-DDTHH:mm:ss` or
+    `YYYY-MM-DDTHH:mm:ssZ` (with an offset for accurate analytics); also an additional field
+    some couriers require."""
 
     order_number: str | Unset = UNSET
     """Order number shown to the customer."""
@@ -1120,8 +1124,10 @@ class MarkTrackingCompletedByIdRequest(Model):
     reason: MarkTrackingCompletedByIdRequestReason = attrs.field(
         converter=_MarkTrackingCompletedByIdRequestReason,
     )
-    event_datetime: datetime.datetime | Unset = UNSET
-    """When the completion happened (ISO 8601); defaults to now."""
+    event_datetime: datetime.datetime | datetime.date | Unset = UNSET
+    """When the completion happened: a date (sent as YYYY-MM-DD), a naive datetime (sent as
+    YYYY-MM-DDTHH:mm:ss, the event's local time) or an aware one (UTC is sent with `Z`);
+    defaults to now."""
 
 
 @attrs.define(kw_only=True)

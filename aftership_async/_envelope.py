@@ -23,10 +23,20 @@ from ._errors import (
     InvalidResponseError,
     error_class_for_status,
 )
+from ._rate_headers import header_lookup
 
 __all__ = ["CorruptResponseError", "Envelope", "unwrap"]
 
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
+#: AfterShip's trace id of a response (AEV conventions, 2026-08-27; seen on live answers).
+TRACE_ID_HEADER = "as-trace-id"
+
+
+def response_ids(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """A response's request id (the first of :data:`REQUEST_ID_HEADERS`) and trace id."""
+    header = header_lookup(headers)
+    request_id = next((v for v in map(header, REQUEST_ID_HEADERS) if v is not None), None)
+    return request_id, header(TRACE_ID_HEADER)
 
 
 class CorruptResponseError(InvalidResponseError, APIConnectionError):
@@ -140,8 +150,7 @@ def _build_error(
     retryable = meta.get("retryable")
     if not isinstance(retryable, bool) and code in envelope.retryable_codes:
         retryable = True
-    lowered = {k.lower(): v for k, v in headers.items()}
-    request_id = next((lowered[h] for h in REQUEST_ID_HEADERS if h in lowered), None)
+    request_id, trace_id = response_ids(headers)
     return cls(
         message,
         status_code=status,
@@ -149,6 +158,7 @@ def _build_error(
         type=error_type if isinstance(error_type, str) else None,
         details=details,
         request_id=request_id,
+        trace_id=trace_id,
         headers=headers,
         api=envelope.name,
         retryable=retryable if isinstance(retryable, bool) else None,

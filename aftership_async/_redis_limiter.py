@@ -14,7 +14,8 @@ the other workers of a deployment; this one keeps the count in Redis:
 * a 429 or an exhausted window (``X-RateLimit-Remaining: 0``, or
   ``RateLimit-Remaining``) seen by any worker pauses every worker on that
   endpoint until the reset (or for ``Retry-After``), the headers read by the one
-  parser of :mod:`aftership_async._rate_headers`; a limit one worker learns is used by all, under the rate the user configured, if any;
+  parser of :mod:`aftership_async._rate_headers`; a limit one worker learns is
+  used by all, under the rate the user configured, if any;
 * bulk traffic (``client.bulk``, the CLI, :func:`bulk_traffic` blocks) takes at
   most ``share`` of each window, single calls may use all of it;
 * each Redis call is bounded by ``timeout``; when Redis fails the limiter paces

@@ -72,6 +72,9 @@ class Envelope:
     default_business_error: type[APIError] = BadRequestError
     #: Meta codes that say the request may be retried (when ``meta.retryable`` is absent).
     retryable_codes: frozenset[int] = frozenset()
+    #: Business codes that are a success whose record is still pending (Shipping 3001,
+    #: ``pending-codes``): the data is returned, for the caller to poll the record.
+    pending_codes: frozenset[int] = frozenset()
 
 
 def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: bytes) -> Any:
@@ -98,6 +101,7 @@ def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: by
         envelope.business_error_min_code is not None
         and code is not None
         and code >= envelope.business_error_min_code
+        and code not in envelope.pending_codes
     )
     if status >= 300 or status < 200 or business_error:
         raise _build_error(envelope, status, headers, body, payload, meta, code, business_error)
@@ -133,12 +137,15 @@ def _build_error(
     code: int | None,
     business_error: bool,
 ) -> APIError:
-    if code is not None and code in envelope.code_errors:
-        cls = envelope.code_errors[code]
-    elif business_error and status < 300:
-        cls = envelope.default_business_error
+    by_code = envelope.code_errors.get(code) if code is not None else None
+    if business_error and 200 <= status < 300:  # under HTTP 2xx: the code says what it is
+        cls = by_code or envelope.default_business_error
     else:
+        # An error status is the typed error of that status; a code's class is used only
+        # where it refines it (4003 TrackingAlreadyExistsError is a BadRequestError).
         cls = error_class_for_status(status)
+        if by_code is not None and issubclass(by_code, cls):
+            cls = by_code
 
     message = meta.get("message")
     if not isinstance(message, str) or not message:

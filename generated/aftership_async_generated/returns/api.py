@@ -49,6 +49,10 @@ GET_RETURNS = Operation(
     "GET",
     "/returns",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CREATE_RETURN = Operation(
     "create_return",

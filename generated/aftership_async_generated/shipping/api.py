@@ -12,7 +12,6 @@ from typing import Any
 from aftership_async._api import APIGroup
 from aftership_async._envelope import Envelope
 from aftership_async._errors import (
-    APIError,
     ConflictError,
     InternalServerError,
     LabelAlreadyExistsError,
@@ -73,6 +72,10 @@ GET_LABELS = Operation(
     "GET",
     "/labels",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CREATE_LABEL = Operation(
     "create_label",
@@ -94,6 +97,10 @@ GET_CANCEL_LABELS = Operation(
     "GET",
     "/cancel-labels",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CANCEL_LABEL = Operation(
     "cancel_label",
@@ -115,6 +122,10 @@ GET_RATES = Operation(
     "GET",
     "/rates",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CALCULATE_RATES = Operation(
     "calculate_rates",
@@ -133,6 +144,10 @@ GET_MANIFESTS = Operation(
     "GET",
     "/manifests",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CREATE_MANIFEST = Operation(
     "create_manifest",
@@ -170,6 +185,10 @@ GET_PICKUPS = Operation(
     "GET",
     "/pickups",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CREATE_PICKUP = Operation(
     "create_pickup",
@@ -189,6 +208,10 @@ GET_CANCEL_PICKUPS = Operation(
     "GET",
     "/cancel-pickups",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CANCEL_PICKUP = Operation(
     "cancel_pickup",
@@ -260,7 +283,6 @@ class ShippingAPI(APIGroup):
             business_error_min_code=3000,
             details_key="details",
             code_errors={
-                3001: APIError,
                 4100: InternalServerError,
                 4101: InternalServerError,
                 4140: NotFoundError,
@@ -276,6 +298,7 @@ class ShippingAPI(APIGroup):
                 4801: LabelAlreadyExistsError,
             },
             retryable_codes=frozenset({4101}),
+            pending_codes=frozenset({3001}),
         ),
         default_rate_limit=10.0,
         rate_limit_scope="api",

@@ -21,6 +21,7 @@ from .enums import (
     AddressValidationStatus,
     CancelLabelStatus,
     CancelPickupStatus,
+    CreateLabelRequestFileType,
     LabelStatus,
     ManifestStatus,
     PickupStatus,
@@ -136,6 +137,12 @@ def _CancelPickupStatus(value: CancelPickupStatus | str) -> CancelPickupStatus:
     return CancelPickupStatus(value)
 
 
+def _CreateLabelRequestFileType_or_unset(
+    value: CreateLabelRequestFileType | str | Unset,
+) -> CreateLabelRequestFileType | Unset:
+    return value if isinstance(value, Unset) else CreateLabelRequestFileType(value)
+
+
 def _LabelStatus(value: LabelStatus | str) -> LabelStatus:
     return LabelStatus(value)
 
@@ -152,8 +159,10 @@ def _RateRecordStatus(value: RateRecordStatus | str) -> RateRecordStatus:
     return RateRecordStatus(value)
 
 
-def _ShipperAccountStatus(value: ShipperAccountStatus | str) -> ShipperAccountStatus:
-    return ShipperAccountStatus(value)
+def _ShipperAccountStatus_or_unset(
+    value: ShipperAccountStatus | str | Unset,
+) -> ShipperAccountStatus | Unset:
+    return value if isinstance(value, Unset) else ShipperAccountStatus(value)
 
 
 def _ShipperAccountType_or_unset_or_none(
@@ -204,10 +213,6 @@ def _ShippingDistanceUnit_or_unset_or_none(
 
 def _ShippingEeiType(value: ShippingEeiType | str) -> ShippingEeiType:
     return ShippingEeiType(value)
-
-
-def _ShippingFileType_or_unset(value: ShippingFileType | str | Unset) -> ShippingFileType | Unset:
-    return value if isinstance(value, Unset) else ShippingFileType(value)
 
 
 def _ShippingFileType_or_unset_or_none(
@@ -272,11 +277,12 @@ skip_on_decode(
     _AddressValidationStatus,
     _CancelLabelStatus,
     _CancelPickupStatus,
+    _CreateLabelRequestFileType_or_unset,
     _LabelStatus,
     _ManifestStatus,
     _PickupStatus,
     _RateRecordStatus,
-    _ShipperAccountStatus,
+    _ShipperAccountStatus_or_unset,
     _ShipperAccountType_or_unset_or_none,
     _ShippingAdditionalChargeType_or_unset,
     _ShippingAddressType_or_unset_or_none,
@@ -287,7 +293,6 @@ skip_on_decode(
     _ShippingDimensionUnit,
     _ShippingDistanceUnit_or_unset_or_none,
     _ShippingEeiType,
-    _ShippingFileType_or_unset,
     _ShippingFileType_or_unset_or_none,
     _ShippingFtrExemption_or_unset,
     _ShippingIdentificationType_or_unset_or_none,
@@ -875,9 +880,9 @@ class CreateLabelRequest(Model):
         default=UNSET,
         converter=_ShippingPaperSize_or_unset,
     )
-    file_type: ShippingFileType | Unset = attrs.field(
+    file_type: CreateLabelRequestFileType | Unset = attrs.field(
         default=UNSET,
-        converter=_ShippingFileType_or_unset,
+        converter=_CreateLabelRequestFileType_or_unset,
     )
     references: list[str] | Unset = UNSET
     service_options: list[dict[str, Any]] | Unset = UNSET
@@ -1271,14 +1276,16 @@ class CancelPickupRequest(Model):
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
 class ShipperAccount(Model):
-    """A courier account used to create rates, labels, manifests and pickups."""
+    """A courier account used to create rates, labels, manifests and pickups. Only `id` is sure to
+    be there: the answer of PATCH /shipper-accounts/{id}/credentials may be `{id}` alone."""
 
     id: str
     slug: str | Unset | None = UNSET
     """Courier slug."""
 
-    status: ShipperAccountStatus = attrs.field(
-        converter=_ShipperAccountStatus,
+    status: ShipperAccountStatus | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShipperAccountStatus_or_unset,
     )
     description: str | Unset | None = UNSET
     type: ShipperAccountType | Unset | None = attrs.field(

@@ -51,6 +51,12 @@ GET_TRACKINGS = Operation(
     "GET",
     "/trackings",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+        "updated_at_min": "date-time-seconds",
+        "updated_at_max": "date-time-seconds",
+    },
 )
 CREATE_TRACKING = Operation(
     "create_tracking",

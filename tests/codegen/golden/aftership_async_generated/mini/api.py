@@ -37,6 +37,9 @@ GET_THINGS = Operation(
     "GET",
     "/things",
     "idempotent",
+    query_formats={
+        "from": "date-time-seconds",
+    },
 )
 CREATE_THING = Operation(
     "create_thing",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
@@ -72,6 +73,7 @@ class APIResponse(Generic[T]):
         trace_id: the ``as-trace-id`` header, when there is one (quote it to AfterShip).
         rate_limit: the endpoint's rate-limit state after this request.
         content: the raw body bytes.
+        meta_code: the envelope's ``meta.code`` (a property, read from ``content``).
     """
 
     __slots__ = (
@@ -100,6 +102,20 @@ class APIResponse(Generic[T]):
         self.rate_limit = RateLimitState.from_headers(headers)
         self._parse = parse
         self._parsed: list[T] = []
+
+    @property
+    def meta_code(self) -> int | None:
+        """The envelope's ``meta.code`` (Shipping: 200, or 3001 for a record still pending).
+
+        Read from :attr:`content` when asked; None when the body has none.
+        """
+        try:
+            payload = json.loads(self.content)
+        except (ValueError, RecursionError):
+            return None
+        meta = payload.get("meta") if isinstance(payload, dict) else None
+        code = meta.get("code") if isinstance(meta, dict) else None
+        return code if isinstance(code, int) and not isinstance(code, bool) else None
 
     def parse(self) -> T:
         """The response's ``data`` as the method's typed model (decoded once, then cached).

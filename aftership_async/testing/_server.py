@@ -44,6 +44,7 @@ from . import _returns, _shipping, _tracking
 from ._content import sample
 from ._envelopes import (
     Failure,
+    Pending,
     invalid_json,
     method_not_allowed,
     rate_limited,
@@ -445,6 +446,9 @@ class FakeAfterShip:
         except Exception:  # a bug in the fake: answer like a server would, and say why
             logger.exception("fake AfterShip handler %s failed", op.operation_id)
             return self._fail(spec.name, server_error(spec.name, 500), headers)
+        if isinstance(data, Pending):  # an unfinished record: the spec's pending code
+            body = render_success(spec.name, op.status, data.data, code=spec.pending_codes[0])
+            return self._json(op.status, body, headers)
         return self._json(op.status, render_success(spec.name, op.status, data), headers)
 
     # ------------------------------------------------------------------ latency and faults

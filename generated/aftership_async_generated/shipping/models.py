@@ -329,7 +329,8 @@ class ShippingMeta(Model):
     rate limit exceeded, see the rate-limit reset header. - 500 INTERNAL_SERVER_ERROR, 502
     BAD_GATEWAY, 503 SERVICE_UNAVAILABLE, 504 GATEWAY_TIMEOUT (same HTTP status): server-side
     failure. - 3001 PENDING (200): accepted but processing not finished (asynchronous
-    label/rate/manifest creation); poll the resource by id. - 4100 INTERNAL_ERROR, 4101
+    label/rate/manifest creation); a success (`x-aftership.errors.pending-codes`): `data` is the
+    record in its pending status, poll the resource by id. - 4100 INTERNAL_ERROR, 4101
     INTERNAL_ERROR_RETRY (200): internal error (4101: retry). - 4104 BAD_REQUEST (200): invalid
     request; see `details`. - 4109 INVALID_JSON (200): body is not valid JSON. - 4140
     SHIPPER_ACCOUNT_NOT_FOUND (200). - 4153 RECORD_NOT_FOUND (200): the requested item does not

@@ -256,7 +256,8 @@ class _Builder:
                     location=location,
                     type=ptype,
                     required=bool(param.get("required", location == "path")),
-                    description=clean_text(param.get("description")),
+                    description=clean_text(param.get("description"))
+                    + (_WIRE_FORMAT_NOTES[wire_format] if wire_format else ""),
                     comma_list=comma_list,
                     wire_format=wire_format,
                 )
@@ -549,6 +550,12 @@ class _Builder:
 
 
 _CLASS_NAME = re.compile(r"[A-Z][A-Za-z]*Error")
+
+#: What a parameter's docs add for its wire format.
+_WIRE_FORMAT_NOTES = {
+    "date-time-seconds": " Give an aware datetime: it goes out in whole seconds with an explicit"
+    " offset (`+00:00`, never `Z`); a naive one raises InvalidRequestError.",
+}
 
 _RESET_UNITS = ("unix-seconds", "unix-milliseconds", "delta-seconds")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import math
+import pickle
 import random
 import re
 import time
@@ -175,6 +176,7 @@ async def test_an_error_carries_the_trace_id(mocked: aioresponses, client: After
         await client.tracking.get_tracking_by_id("t1")
     assert info.value.trace_id == "trace-404" and info.value.request_id == "req-404"
     assert str(info.value).endswith("[request id req-404, trace id trace-404]")
+    assert pickle.loads(pickle.dumps(info.value)).trace_id == "trace-404"  # a worker's error
 
 
 async def test_the_in_process_limiter_waits_for_a_reset_in_milliseconds(

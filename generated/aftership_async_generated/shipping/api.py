@@ -373,7 +373,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             s: Partial search on tracking number or reference.
             next_token: Cursor from the previous page's `data.next_token`.
 
@@ -514,7 +518,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:
@@ -648,7 +656,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:
@@ -780,7 +792,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:
@@ -1023,7 +1039,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:
@@ -1152,7 +1172,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:

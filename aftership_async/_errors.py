@@ -355,7 +355,7 @@ class UnprocessableEntityError(APIError):
 
 
 class RateLimitError(APIError):
-    """HTTP 429: too many requests; ``headers`` carry the ``X-RateLimit-*`` values."""
+    """HTTP 429: too many requests; ``headers`` carry ``X-RateLimit-*`` or ``RateLimit-*``."""
 
 
 class InternalServerError(APIError):

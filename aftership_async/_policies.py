@@ -210,7 +210,7 @@ def configured_rate(setting: RateLimitSetting, endpoint: str, documented: float)
 def explicit_rate(setting: RateLimitSetting, endpoint: str) -> float | None:
     """The rate the user gave for an endpoint (a number, or its entry in a mapping), else None.
 
-    An explicit rate is a cap: a server's ``X-RateLimit-Limit`` may lower it,
+    An explicit rate is a cap: a server's limit header may lower it,
     never raise it. Endpoints on their documented rate (``"documented"``, or
     left out of a mapping) follow the server up and down.
     """

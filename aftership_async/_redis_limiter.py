@@ -63,7 +63,7 @@ logger = logging.getLogger("aftership_async")
 
 INSTALL_HINT = "pip install 'aftership-async[redis]'"
 
-#: A learned ``X-RateLimit-Limit`` lives this long in Redis after it was last published.
+#: A limit learned from the headers lives this long in Redis after it was last published.
 LIMIT_TTL = 3600
 #: How often a worker re-publishes a limit it keeps seeing (so the key is refreshed).
 LIMIT_REFRESH = 600.0
@@ -73,7 +73,7 @@ FAILED: Any = object()
 
 # KEYS[1] window hash {w = window start (µs, Redis time), n = permits issued in it}
 # KEYS[2] pause: Redis time (µs) before which no permit is issued
-# KEYS[3] the limit learned from X-RateLimit-Limit
+# KEYS[3] the limit learned from the rate-limit headers
 # ARGV[1] requests/second configured, ARGV[2] share of a window this caller may fill
 # ARGV[3] the end-of-window margin (µs), ARGV[4] the user's cap on the rate (0: none)
 # -> {1 or 0 (granted), µs to wait before asking again (granted: µs left in the window),
@@ -208,7 +208,7 @@ class RedisLimiterStats:
     recoveries: int = 0
     """Times Redis answered again after an outage."""
     pauses_published: int = 0
-    """Pauses (429 or ``X-RateLimit-Remaining: 0``) shared with the other workers."""
+    """Pauses (a 429 or an exhausted window) shared with the other workers."""
     released: int = 0
     """Permits Redis issued that were given back unsent, while their window was open."""
 

@@ -266,3 +266,34 @@ def test_the_fake_refuses_an_unknown_style() -> None:
         FakeAfterShip(rate_limit_headers={"shipping": {"prefix": "Rate-"}})
     with pytest.raises(ValueError, match="unknown APIs"):
         FakeAfterShip(rate_limit_headers={"postmen": {}})
+
+
+def test_no_other_runtime_module_reads_a_rate_limit_header() -> None:
+    """The one parser is the only place a header name is spelt (docstrings aside)."""
+    import ast
+    from pathlib import Path
+
+    import aftership_async
+
+    root = Path(aftership_async.__file__).parent
+    for path in sorted(root.glob("*.py")):
+        if path.name == "_rate_headers.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if id(node) in docstrings:
+                    continue
+                text = node.value.lower()
+                assert "ratelimit-" not in text and "retry-after" not in text, (
+                    path.name,
+                    node.value,
+                )

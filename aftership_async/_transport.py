@@ -355,14 +355,54 @@ def _check_encodable(what: str, text: str) -> str:
     return text
 
 
-def encode_query(query: Mapping[str, object]) -> list[tuple[str, str]]:
-    """Query pairs in the order given; ``None`` and UNSET are left out."""
+def encode_query(
+    query: Mapping[str, object], formats: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Query pairs in the order given; ``None`` and UNSET are left out.
+
+    ``formats`` (an operation's ``query_formats``, from its spec) names the
+    parameters written in a declared wire format; see :data:`QUERY_FORMATS`.
+    """
     pairs: list[tuple[str, str]] = []
     for name, value in query.items():
         if value is None or isinstance(value, Unset):
             continue
-        pairs.append((name, _query_value(name, value)))
+        wire = formats.get(name) if formats else None
+        if wire is not None:
+            pairs.append((name, QUERY_FORMATS[wire](name, value)))
+        else:
+            pairs.append((name, _query_value(name, value)))
     return pairs
+
+
+def _date_time_seconds(name: str, value: object) -> str:
+    """``YYYY-MM-DDTHH:MM:SS±HH:MM``: whole seconds (a fraction is cut), an explicit offset.
+
+    UTC is ``+00:00``, never ``Z``; an offset that is not whole minutes is
+    written in UTC. A naive datetime has no offset to send: refused, as is a
+    bare date. A string is sent as given.
+    """
+    if isinstance(value, str):
+        return _check_encodable(f"query parameter {name!r}", value)
+    if not isinstance(value, dt.datetime):
+        raise InvalidRequestError(
+            f"query parameter {name!r} takes a datetime with a time zone, "
+            f"got {type(value).__name__}"
+        )
+    offset = value.utcoffset()
+    if offset is None:
+        raise InvalidRequestError(
+            f"query parameter {name!r} is a naive datetime ({value.isoformat()}): AfterShip "
+            "needs an offset, so give it a time zone (e.g. tzinfo=datetime.UTC)"
+        )
+    if offset % dt.timedelta(minutes=1):
+        value = value.astimezone(dt.UTC)
+    return value.replace(microsecond=0).isoformat()
+
+
+#: The wire formats an operation's ``query_formats`` may name (codegen maps the spec's
+#: pattern of a parameter to one of these names).
+QUERY_FORMATS = {"date-time-seconds": _date_time_seconds}
 
 
 def _query_value(name: str, value: object) -> str:
@@ -639,7 +679,7 @@ class Transport:
             query = {**(query or {}), **options.extra_query}
         if options is not None and options.extra_body:
             json_body = _with_extra_body(json_body, options.extra_body, endpoint)
-        pairs = encode_query(query or {})
+        pairs = encode_query(query or {}, operation.query_formats)
         url = full_path + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
         body = None if json_body is None else _encode_body(json_body, endpoint)
         headers: dict[str, str] = {

@@ -261,14 +261,26 @@ class _Builder:
                 raise self.fail(where, f"{name}: x-comma-list must be true or false")
             if comma_list and (location != "query" or ptype.kind != "str"):
                 raise self.fail(where, f"{name}: x-comma-list is for string query parameters")
-            pattern = param.get("schema", {}).get("pattern")
-            if pattern is not None:
+            pattern = None
+            wire_format = None
+            declared = self.spec.resolve(param.get("schema", {})).get("pattern")
+            if location == "query" and ptype.kind == "datetime" and declared is not None:
+                # Without a pattern (older specs) a datetime goes out as isoformat() gives it.
+                wire_format = _QUERY_DATE_TIME_PATTERNS.get(declared)
+                if wire_format is None:
+                    raise self.fail(
+                        where,
+                        f"{name}: a date-time query parameter's pattern must be one the client "
+                        f"can write: {sorted(_QUERY_DATE_TIME_PATTERNS)} (spec/CONVENTIONS.md)",
+                    )
+            elif declared is not None:
                 if location != "path" or ptype.kind != "str":
                     raise self.fail(where, f"{name}: pattern is for string path parameters")
                 try:
-                    re.compile(pattern)
+                    re.compile(declared)
                 except (re.error, TypeError) as exc:
                     raise self.fail(where, f"{name}: invalid pattern: {exc}") from None
+                pattern = declared
             target = path_params if location == "path" else query_params
             target.append(
                 Param(
@@ -277,9 +289,11 @@ class _Builder:
                     location=location,
                     type=ptype,
                     required=bool(param.get("required", location == "path")),
-                    description=clean_text(param.get("description")),
+                    description=clean_text(param.get("description"))
+                    + (_WIRE_FORMAT_NOTES[wire_format] if wire_format else ""),
                     comma_list=comma_list,
                     pattern=pattern,
+                    wire_format=wire_format,
                 )
             )
         template_names = re.findall(r"{([^}]+)}", path)
@@ -481,7 +495,9 @@ class _Builder:
         raw = raw if raw is not None else {}
         if not isinstance(raw, dict):
             raise self.fail("x-aftership.errors", "must be a mapping")
-        unknown = set(raw) - {"business-min-code", "details-key", "retryable-codes", "classes"}
+        unknown = set(raw) - {
+            "business-min-code", "details-key", "retryable-codes", "classes", "pending-codes"
+        }  # fmt: skip
         if unknown:
             raise self.fail("x-aftership.errors", f"unknown keys {sorted(unknown)}")
         minimum = raw.get("business-min-code")
@@ -493,6 +509,11 @@ class _Builder:
         retryable = raw.get("retryable-codes") or []
         if not isinstance(retryable, list) or not all(_code(c) for c in retryable):
             raise self.fail("x-aftership.errors", "retryable-codes must be a list of codes")
+        pending = raw.get("pending-codes") or []
+        if not isinstance(pending, list) or not all(_code(c) for c in pending):
+            raise self.fail("x-aftership.errors", "pending-codes must be a list of codes")
+        if pending and (minimum is None or min(pending) < minimum):
+            raise self.fail("x-aftership.errors", "pending-codes are business codes (>= min)")
         classes = raw.get("classes") or {}
         if not isinstance(classes, dict):
             raise self.fail("x-aftership.errors", "classes must map meta codes to classes")
@@ -501,12 +522,31 @@ class _Builder:
                 raise self.fail(
                     "x-aftership.errors", f"classes: {code!r}: {name!r} is not an error class"
                 )
+        if set(classes) & set(pending):
+            raise self.fail("x-aftership.errors", "a pending code cannot also have an error class")
         return ErrorRules(
             business_min_code=minimum,
             details_key=details,
             retryable_codes=tuple(sorted(retryable)),
             classes=tuple(sorted(classes.items())),
+            pending_codes=tuple(sorted(pending)),
         )
+
+    def rate_limit_headers(self, raw: Any) -> None:
+        """The top-level ``x-aftership.rate-limit-headers`` block, checked.
+
+        It says how the API spells its headers, for the fake server (which reads the
+        spec) and the reader; the client reads every spelling and unit whatever it says.
+        """
+        if raw is None:
+            return
+        where = "x-aftership.rate-limit-headers"
+        if not isinstance(raw, dict) or set(raw) - {"prefix", "reset"}:
+            raise self.fail(where, "must be a mapping of prefix and reset")
+        if raw.get("prefix", "X-RateLimit-") not in ("X-RateLimit-", "RateLimit-"):
+            raise self.fail(where, "prefix must be X-RateLimit- or RateLimit-")
+        if raw.get("reset", "unix-seconds") not in _RESET_UNITS:
+            raise self.fail(where, f"reset must be one of {', '.join(_RESET_UNITS)}")
 
     def webhooks(self, raw: Any) -> Webhooks | None:
         """The top-level ``x-aftership.webhooks`` block, checked against the models."""
@@ -678,6 +718,7 @@ class _Builder:
         scope = meta.get("rate-limit-scope", "endpoint")
         if scope not in ("endpoint", "api"):
             raise self.fail("x-aftership", "rate-limit-scope must be 'endpoint' or 'api'")
+        self.rate_limit_headers(meta.get("rate-limit-headers"))
         return Api(
             name=str(meta["api"]),
             title=clean_text(self.doc["info"]["title"]),
@@ -701,6 +742,20 @@ class _Builder:
 
 
 _CLASS_NAME = re.compile(r"[A-Z][A-Za-z]*Error")
+
+#: What a parameter's docs add for its wire format.
+_WIRE_FORMAT_NOTES = {
+    "date-time-seconds": " Give an aware datetime: it goes out in whole seconds with an explicit"
+    " offset (`+00:00`, never `Z`); a naive one raises InvalidRequestError.",
+}
+
+_RESET_UNITS = ("unix-seconds", "unix-milliseconds", "delta-seconds")
+
+#: The patterns a ``format: date-time`` query parameter may declare, and the wire format
+#: each stands for (the runtime's names): whole seconds and an explicit offset, no ``Z``.
+_QUERY_DATE_TIME_PATTERNS = {
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$": "date-time-seconds",
+}
 
 
 def _code(value: Any) -> bool:

@@ -184,6 +184,9 @@ class Param:
     comma_list: bool = False
     #: A path parameter's ``schema.pattern``: the client refuses other values before sending.
     pattern: str | None = None
+    #: How the transport writes a value of this query parameter (``Operation.query_formats``):
+    #: ``"date-time-seconds"`` for a ``format: date-time`` with AfterShip's pattern.
+    wire_format: str | None = None
 
     @property
     def annotation(self) -> str:
@@ -275,6 +278,11 @@ class Operation:
     aliases: tuple[Alias, ...] = ()
 
     @property
+    def query_formats(self) -> tuple[tuple[str, str], ...]:
+        """``(json name, wire format)`` of the query parameters the transport must format."""
+        return tuple((p.json_name, p.wire_format) for p in self.query_params if p.wire_format)
+
+    @property
     def constant(self) -> str:
         """The module constant holding the operation's description: ``CREATE_LABEL``."""
         return self.operation_id.upper()
@@ -308,6 +316,9 @@ class ErrorRules:
     retryable_codes: tuple[int, ...]
     #: Meta code -> the name of the runtime's exception class, in code order.
     classes: tuple[tuple[int, str], ...]
+    #: Meta codes at or above ``business_min_code`` that are a success whose record is
+    #: still pending (Shipping 3001): the data is returned for the caller to poll.
+    pending_codes: tuple[int, ...] = ()
 
     @property
     def class_names(self) -> list[str]:

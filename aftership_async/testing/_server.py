@@ -44,6 +44,7 @@ from . import _returns, _shipping, _tracking
 from ._content import sample
 from ._envelopes import (
     Failure,
+    Pending,
     invalid_json,
     method_not_allowed,
     rate_limited,
@@ -55,7 +56,7 @@ from ._envelopes import (
     validation_failed,
 )
 from ._faults import BAD_GATEWAY_HTML, FAULT_KINDS, FaultPlan
-from ._ratelimit import RateDecision, RateLimiter, RateLimitSetting
+from ._ratelimit import HeaderStyle, RateDecision, RateLimiter, RateLimitSetting
 from ._signature import SignatureCheck, aes_check, rsa_check, signature_problem
 from ._spec import ApiSpec, Operation, load_specs
 from ._state import Call, FakeStats, Handler, State
@@ -110,6 +111,13 @@ class FakeAfterShip:
             makes every fault ambiguous (a 429 always means nothing was done).
         slow_seconds: how long a ``"slow"`` fault stalls.
         seed: makes content, ids and the fault sequence deterministic.
+        rate_limit_headers: how an API spells its rate-limit headers, by API name,
+            instead of what its spec declares (``x-aftership.rate-limit-headers``):
+            ``{"shipping": {"prefix": "RateLimit-", "reset": "unix-milliseconds"}}``
+            (prefix ``X-RateLimit-`` or ``RateLimit-``; reset ``unix-seconds``,
+            ``unix-milliseconds`` or ``delta-seconds``).
+
+    Every answer carries an ``X-Request-Id`` and an ``as-trace-id``.
     """
 
     def __init__(
@@ -127,6 +135,7 @@ class FakeAfterShip:
         after_action: Iterable[str] = ("drop",),
         slow_seconds: float = 30.0,
         seed: int = 0,
+        rate_limit_headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -155,6 +164,14 @@ class FakeAfterShip:
         self._limiter = RateLimiter(rate_limits) if rate_limits is not None else None
         self._latency_random = random.Random(f"{seed}:latency")
         self._specs = load_specs()
+        overrides = dict(rate_limit_headers or {})
+        unknown = set(overrides) - set(self._specs)
+        if unknown:
+            raise ValueError(f"rate_limit_headers: unknown APIs {sorted(unknown)}")
+        self._header_styles = {
+            spec.name: HeaderStyle.from_block(overrides.get(spec.name, spec.rate_limit_headers))
+            for spec in self._specs.values()
+        }
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
         self._request_counter = 0
@@ -317,7 +334,11 @@ class FakeAfterShip:
     ) -> web.Response:
         self.stats.statuses[status] += 1
         self._request_counter += 1
-        all_headers = {"X-Request-Id": f"fake-{self.seed}-{self._request_counter}", **headers}
+        all_headers = {
+            "X-Request-Id": f"fake-{self.seed}-{self._request_counter}",
+            "as-trace-id": f"{self.seed:08x}{self._request_counter:024x}",
+            **headers,
+        }
         return web.Response(
             status=status,
             body=body,
@@ -371,7 +392,7 @@ class FakeAfterShip:
         decision: RateDecision | None = None
         if self._limiter is not None:
             decision = self._limiter.hit(key, op)
-            headers.update(decision.headers(time.time()))
+            headers.update(decision.headers(time.time(), self._header_styles[spec.name]))
             if not decision.allowed:
                 self.stats.rate_limited += 1
                 return self._fail(spec.name, rate_limited(spec.name), headers)
@@ -425,6 +446,9 @@ class FakeAfterShip:
         except Exception:  # a bug in the fake: answer like a server would, and say why
             logger.exception("fake AfterShip handler %s failed", op.operation_id)
             return self._fail(spec.name, server_error(spec.name, 500), headers)
+        if isinstance(data, Pending):  # an unfinished record: the spec's pending code
+            body = render_success(spec.name, op.status, data.data, code=spec.pending_codes[0])
+            return self._json(op.status, body, headers)
         return self._json(op.status, render_success(spec.name, op.status, data), headers)
 
     # ------------------------------------------------------------------ latency and faults
@@ -467,7 +491,7 @@ class FakeAfterShip:
                 exhausted = RateDecision(
                     allowed=False, limit=int(op.rate_limit), remaining=0, reset=int(time.time()) + 1
                 )
-            headers.update(exhausted.headers(time.time()))
+            headers.update(exhausted.headers(time.time(), self._header_styles[api]))
             return self._fail(api, rate_limited(api), headers)
         if fault in ("500", "503"):
             return self._fail(api, server_error(api, int(fault)), headers)

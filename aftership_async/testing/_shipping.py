@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import _content as content
-from ._envelopes import Failure, not_found
+from ._envelopes import Failure, Pending, not_found
 from ._state import Call, Collection, Handler, decode_cursor, parse_time
 
 __all__ = ["HANDLERS"]
@@ -275,8 +275,23 @@ def _calculate_rates(call: Call) -> Any:
         "created_at": content.iso(call.now),
         "updated_at": content.iso(call.now),
     }
-    state.shipping["rate"].add(rate_id, record)
     state.created("rate")
+    if call.body.get("async") is True:
+        # Answered at once in status calculating (meta.code 3001): the caller polls
+        # GET /rates/{id}, which finds the calculation finished.
+        state.pending[rate_id] = record
+        record = {**record, "status": "calculating", "rates": []}
+        state.shipping["rate"].add(rate_id, record)
+        return Pending(record)
+    state.shipping["rate"].add(rate_id, record)
+    return record
+
+
+def _get_rate(call: Call) -> Any:
+    finished = call.state.pending.pop(call.params["id"], None)
+    record = _get("rate", "Rate")(call)
+    if finished is not None:
+        record.update(finished)
     return record
 
 
@@ -535,7 +550,7 @@ HANDLERS: dict[str, Handler] = {
     "get_cancel_label_by_id": _get("cancel_label", "Cancel label"),
     "get_rates": _list("rate", "rates", {"status": "status"}),
     "calculate_rates": _calculate_rates,
-    "get_rate_by_id": _get("rate", "Rate"),
+    "get_rate_by_id": _get_rate,
     "get_manifests": _list("manifest", "manifests", {"shipper_account_id": "shipper_account.id",
                                                      "status": "status"}),
     "create_manifest": _create_manifest,

@@ -73,6 +73,10 @@ class ApiSpec:
     default_rate_limit: float
     document: Mapping[str, Any] = attrs.field(eq=False, repr=False)
     operations: tuple[Operation, ...] = attrs.field(eq=False, repr=False)
+    #: The spec's ``x-aftership.errors.pending-codes``: success codes of an unfinished record.
+    pending_codes: tuple[int, ...] = ()
+    #: The spec's ``x-aftership.rate-limit-headers``: how the API spells its rate-limit headers.
+    rate_limit_headers: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
     def schema(self, name: str) -> Mapping[str, Any]:
         """A component schema by name."""
@@ -137,6 +141,8 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
         default_rate_limit=default_limit,
         document=document,
         operations=(),
+        rate_limit_headers=dict(info.get("rate-limit-headers") or {}),
+        pending_codes=tuple((info.get("errors") or {}).get("pending-codes") or ()),
     )
     operations: list[Operation] = []
     for path, item in document["paths"].items():

@@ -163,6 +163,8 @@ class State:
                 "address_validation",
             )
         }
+        #: Records answered as pending (Shipping 3001), by id: what they become once read again.
+        self.pending: dict[str, dict[str, Any]] = {}
         self.returns = Collection()
         self.rma_index: dict[str, str] = {}
         self.drops = Collection()

@@ -49,6 +49,10 @@ GET_RETURNS = Operation(
     "GET",
     "/returns",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CREATE_RETURN = Operation(
     "create_return",
@@ -280,8 +284,11 @@ class ReturnsAPI(APIGroup):
             page: Page number, 1..200.
             limit: Number of returns per page, 1..50.
             created_at_min: Earliest creation time (ISO 8601). Defaults to 365 days ago; only the past 365
-                days are available.
-            created_at_max: Latest creation time (ISO 8601). Defaults to now.
+                days are available. Give an aware datetime: it goes out in whole seconds with an
+                explicit offset (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Latest creation time (ISO 8601). Defaults to now. Give an aware datetime: it
+                goes out in whole seconds with an explicit offset (`+00:00`, never `Z`); a naive
+                one raises InvalidRequestError.
             approval_status: Only returns with this approval status.
             customer_email: Only returns submitted with this customer email.
             outcome: Only returns whose `outcomes` contain this value.

@@ -12,7 +12,6 @@ from typing import Any
 from aftership_async._api import APIGroup
 from aftership_async._envelope import Envelope
 from aftership_async._errors import (
-    APIError,
     ConflictError,
     InternalServerError,
     LabelAlreadyExistsError,
@@ -75,6 +74,10 @@ GET_LABELS = Operation(
     "GET",
     "/labels",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CREATE_LABEL = Operation(
     "create_label",
@@ -96,6 +99,10 @@ GET_CANCEL_LABELS = Operation(
     "GET",
     "/cancel-labels",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CANCEL_LABEL = Operation(
     "cancel_label",
@@ -117,6 +124,10 @@ GET_RATES = Operation(
     "GET",
     "/rates",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CALCULATE_RATES = Operation(
     "calculate_rates",
@@ -135,6 +146,10 @@ GET_MANIFESTS = Operation(
     "GET",
     "/manifests",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CREATE_MANIFEST = Operation(
     "create_manifest",
@@ -172,6 +187,10 @@ GET_PICKUPS = Operation(
     "GET",
     "/pickups",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CREATE_PICKUP = Operation(
     "create_pickup",
@@ -191,6 +210,10 @@ GET_CANCEL_PICKUPS = Operation(
     "GET",
     "/cancel-pickups",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+    },
 )
 CANCEL_PICKUP = Operation(
     "cancel_pickup",
@@ -321,7 +344,6 @@ class ShippingAPI(APIGroup):
             business_error_min_code=3000,
             details_key="details",
             code_errors={
-                3001: APIError,
                 4100: InternalServerError,
                 4101: InternalServerError,
                 4140: NotFoundError,
@@ -337,6 +359,7 @@ class ShippingAPI(APIGroup):
                 4801: LabelAlreadyExistsError,
             },
             retryable_codes=frozenset({4101}),
+            pending_codes=frozenset({3001}),
         ),
         default_rate_limit=10.0,
         rate_limit_scope="api",
@@ -413,7 +436,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             s: Partial search on tracking number or reference.
             next_token: Cursor from the previous page's `data.next_token`.
 
@@ -553,7 +580,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:
@@ -686,7 +717,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:
@@ -817,7 +852,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:
@@ -1059,7 +1098,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:
@@ -1187,7 +1230,11 @@ class ShippingAPI(APIGroup):
             status: Only records in this status.
             limit: Maximum number of records per page (1 to 200).
             created_at_min: Only records created at or after this time (ISO 8601; default 24 hours ago).
-            created_at_max: Only records created at or before this time (ISO 8601; default now).
+                Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
+            created_at_max: Only records created at or before this time (ISO 8601; default now). Give an
+                aware datetime: it goes out in whole seconds with an explicit offset (`+00:00`,
+                never `Z`); a naive one raises InvalidRequestError.
             next_token: Cursor from the previous page's `data.next_token`.
 
         Returns:

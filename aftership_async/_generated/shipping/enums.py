@@ -17,6 +17,7 @@ __all__ = [
     "ShippingIdentificationType",
     "ShippingPaperSize",
     "ShippingFileType",
+    "CreateLabelRequestFileType",
     "ShippingBillingPaidBy",
     "ShippingCustomsPurpose",
     "ShippingTermsOfTrade",
@@ -307,6 +308,13 @@ class ShippingFileType(OpenEnum):
     PDF = "pdf"
     ZPL = "zpl"
     PNG = "png"
+
+
+class CreateLabelRequestFileType(OpenEnum):
+    """File format of the label to create, pdf (default) or zpl."""
+
+    PDF = "pdf"
+    ZPL = "zpl"
 
 
 class ShippingBillingPaidBy(OpenEnum):

@@ -21,6 +21,7 @@ from .enums import (
     AddressValidationStatus,
     CancelLabelStatus,
     CancelPickupStatus,
+    CreateLabelRequestFileType,
     FedexShipperAccountSlug,
     LabelStatus,
     ManifestStatus,
@@ -142,6 +143,12 @@ def _CancelPickupStatus(value: CancelPickupStatus | str) -> CancelPickupStatus:
     return CancelPickupStatus(value)
 
 
+def _CreateLabelRequestFileType_or_unset(
+    value: CreateLabelRequestFileType | str | Unset,
+) -> CreateLabelRequestFileType | Unset:
+    return value if isinstance(value, Unset) else CreateLabelRequestFileType(value)
+
+
 def _FedexShipperAccountSlug(value: FedexShipperAccountSlug | str) -> FedexShipperAccountSlug:
     return FedexShipperAccountSlug(value)
 
@@ -162,8 +169,10 @@ def _RateRecordStatus(value: RateRecordStatus | str) -> RateRecordStatus:
     return RateRecordStatus(value)
 
 
-def _ShipperAccountStatus(value: ShipperAccountStatus | str) -> ShipperAccountStatus:
-    return ShipperAccountStatus(value)
+def _ShipperAccountStatus_or_unset(
+    value: ShipperAccountStatus | str | Unset,
+) -> ShipperAccountStatus | Unset:
+    return value if isinstance(value, Unset) else ShipperAccountStatus(value)
 
 
 def _ShipperAccountType_or_unset_or_none(
@@ -214,10 +223,6 @@ def _ShippingDistanceUnit_or_unset_or_none(
 
 def _ShippingEeiType(value: ShippingEeiType | str) -> ShippingEeiType:
     return ShippingEeiType(value)
-
-
-def _ShippingFileType_or_unset(value: ShippingFileType | str | Unset) -> ShippingFileType | Unset:
-    return value if isinstance(value, Unset) else ShippingFileType(value)
 
 
 def _ShippingFileType_or_unset_or_none(
@@ -282,12 +287,13 @@ skip_on_decode(
     _AddressValidationStatus,
     _CancelLabelStatus,
     _CancelPickupStatus,
+    _CreateLabelRequestFileType_or_unset,
     _FedexShipperAccountSlug,
     _LabelStatus,
     _ManifestStatus,
     _PickupStatus,
     _RateRecordStatus,
-    _ShipperAccountStatus,
+    _ShipperAccountStatus_or_unset,
     _ShipperAccountType_or_unset_or_none,
     _ShippingAdditionalChargeType_or_unset,
     _ShippingAddressType_or_unset_or_none,
@@ -298,7 +304,6 @@ skip_on_decode(
     _ShippingDimensionUnit,
     _ShippingDistanceUnit_or_unset_or_none,
     _ShippingEeiType,
-    _ShippingFileType_or_unset,
     _ShippingFileType_or_unset_or_none,
     _ShippingFtrExemption_or_unset,
     _ShippingIdentificationType_or_unset_or_none,
@@ -335,7 +340,8 @@ class ShippingMeta(Model):
     rate limit exceeded, see the rate-limit reset header. - 500 INTERNAL_SERVER_ERROR, 502
     BAD_GATEWAY, 503 SERVICE_UNAVAILABLE, 504 GATEWAY_TIMEOUT (same HTTP status): server-side
     failure. - 3001 PENDING (200): accepted but processing not finished (asynchronous
-    label/rate/manifest creation); poll the resource by id. - 4100 INTERNAL_ERROR, 4101
+    label/rate/manifest creation); a success (`x-aftership.errors.pending-codes`): `data` is the
+    record in its pending status, poll the resource by id. - 4100 INTERNAL_ERROR, 4101
     INTERNAL_ERROR_RETRY (200): internal error (4101: retry). - 4104 BAD_REQUEST (200): invalid
     request; see `details`. - 4109 INVALID_JSON (200): body is not valid JSON. - 4140
     SHIPPER_ACCOUNT_NOT_FOUND (200). - 4153 RECORD_NOT_FOUND (200): the requested item does not
@@ -897,9 +903,9 @@ class CreateLabelRequest(Model):
         default=UNSET,
         converter=_ShippingPaperSize_or_unset,
     )
-    file_type: ShippingFileType | Unset = attrs.field(
+    file_type: CreateLabelRequestFileType | Unset = attrs.field(
         default=UNSET,
-        converter=_ShippingFileType_or_unset,
+        converter=_CreateLabelRequestFileType_or_unset,
     )
     references: list[str] | Unset = UNSET
     service_options: list[dict[str, Any]] | Unset = UNSET
@@ -1295,14 +1301,16 @@ class CancelPickupRequest(Model):
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
 class ShipperAccount(Model):
-    """A courier account used to create rates, labels, manifests and pickups."""
+    """A courier account used to create rates, labels, manifests and pickups. Only `id` is sure to
+    be there: the answer of PATCH /shipper-accounts/{id}/credentials may be `{id}` alone."""
 
     id: str
     slug: str | Unset | None = UNSET
     """Courier slug."""
 
-    status: ShipperAccountStatus = attrs.field(
-        converter=_ShipperAccountStatus,
+    status: ShipperAccountStatus | Unset = attrs.field(
+        default=UNSET,
+        converter=_ShipperAccountStatus_or_unset,
     )
     description: str | Unset | None = UNSET
     type: ShipperAccountType | Unset | None = attrs.field(

@@ -51,6 +51,12 @@ GET_TRACKINGS = Operation(
     "GET",
     "/trackings",
     "idempotent",
+    query_formats={
+        "created_at_min": "date-time-seconds",
+        "created_at_max": "date-time-seconds",
+        "updated_at_min": "date-time-seconds",
+        "updated_at_max": "date-time-seconds",
+    },
 )
 CREATE_TRACKING = Operation(
     "create_tracking",
@@ -270,10 +276,18 @@ class TrackingAPI(APIGroup):
                 `USA,HKG`).
             tag: Current delivery status of the trackings.
             created_at_min: Only trackings created at or after this ISO 8601 date-time (URL-escaped). Data
-                older than 120 days is not kept.
-            created_at_max: Only trackings created at or before this ISO 8601 date-time.
-            updated_at_min: Only trackings updated at or after this ISO 8601 date-time.
-            updated_at_max: Only trackings updated at or before this ISO 8601 date-time.
+                older than 120 days is not kept. Give an aware datetime: it goes out in whole
+                seconds with an explicit offset (`+00:00`, never `Z`); a naive one raises
+                InvalidRequestError.
+            created_at_max: Only trackings created at or before this ISO 8601 date-time. Give an aware
+                datetime: it goes out in whole seconds with an explicit offset (`+00:00`, never
+                `Z`); a naive one raises InvalidRequestError.
+            updated_at_min: Only trackings updated at or after this ISO 8601 date-time. Give an aware
+                datetime: it goes out in whole seconds with an explicit offset (`+00:00`, never
+                `Z`); a naive one raises InvalidRequestError.
+            updated_at_max: Only trackings updated at or before this ISO 8601 date-time. Give an aware
+                datetime: it goes out in whole seconds with an explicit offset (`+00:00`, never
+                `Z`); a naive one raises InvalidRequestError.
             fields: Comma-separated fields to include in each tracking; options `title`, `order_id`,
                 `tag`, `checkpoints` (e.g. `title,order_id`).
             return_to_sender: Filter on return-to-sender; `true` or `false` (comma-separated values allowed).

@@ -37,6 +37,9 @@ GET_THINGS = Operation(
     "GET",
     "/things",
     "idempotent",
+    query_formats={
+        "from": "date-time-seconds",
+    },
 )
 CREATE_THING = Operation(
     "create_thing",
@@ -118,7 +121,8 @@ class MiniAPI(APIGroup):
             cursor: Opaque cursor.
             limit: query parameter limit
             color: query parameter color
-            from_: query parameter from
+            from_:  Give an aware datetime: it goes out in whole seconds with an explicit offset
+                (`+00:00`, never `Z`); a naive one raises InvalidRequestError.
             ids: Comma-separated ids.
 
         Returns:

@@ -206,3 +206,62 @@ def test_rsa_fake_refuses_a_bad_public_key_and_both_kinds_of_key() -> None:
         FakeAfterShip(api_public_key="not a key")
     with pytest.raises(ValueError, match="not both"):
         FakeAfterShip(api_secret=SECRET, api_public_key=_public_pem(KEY_FILE.read_bytes()))
+
+
+# The fake's own SignString (tracking-api.md §2a), checked against the published values, so
+# the two sides of a signed test are written independently.
+
+VECTOR_DATE = "Tue, 05 Mar 2024 10:00:00 GMT"
+VECTOR_BODY = b'{"tracking_number":"123"}'
+VECTOR_SIGN_STRING = (
+    "POST\nA520F3446FCAD985F99CA3F57F6B0EBD\napplication/json\n"
+    "Tue, 05 Mar 2024 10:00:00 GMT\nas-api-key:key123\n/tracking/2025-01/trackings?a=1&b=x+y"
+)
+VECTOR_HMAC = (
+    "GMzq7FZ8a6QnEatudzCWdzAQiZAhCzTGNaR2/HGiG7U="  # openssl dgst -sha256 -hmac secret-abc
+)
+
+
+def test_fake_sign_string_and_hmac_match_the_published_vector() -> None:
+    from aftership_async.testing._signature import aes_check, documented_sign_string
+
+    headers = [("As-Api-Key", " key123 "), ("accept", "x"), ("as-signature-hmac-sha256", "z")]
+    text = documented_sign_string(
+        "post", VECTOR_BODY, VECTOR_DATE, headers, "/tracking/2025-01/trackings",
+        [("b", "x y"), ("a", "1"), ("b", "second")],
+    )  # fmt: skip
+    assert text == VECTOR_SIGN_STRING
+    check = aes_check("secret-abc")
+    assert check.header == "as-signature-hmac-sha256"
+    assert check.verify(VECTOR_SIGN_STRING, VECTOR_HMAC)
+    assert not check.verify(VECTOR_SIGN_STRING.replace("a=1", "a=2"), VECTOR_HMAC)
+    assert not aes_check("secret-abd").verify(VECTOR_SIGN_STRING, VECTOR_HMAC)
+    # The documented example date form, no body, no query: empty md5 and content-type lines.
+    bare = documented_sign_string("GET", b"", "Sun, 06 Nov 1994 08:49:37 GMT",
+                                  [("as-api-key", "k")], "/tracking/2024-10/trackings", [])  # fmt: skip
+    assert (
+        bare == "GET\n\n\nSun, 06 Nov 1994 08:49:37 GMT\nas-api-key:k\n/tracking/2024-10/trackings"
+    )
+
+
+def test_fake_rsa_check_verifies_pss_sha256_with_a_32_byte_salt() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from aftership_async.testing._signature import rsa_check
+
+    private = serialization.load_pem_private_key(KEY_FILE.read_bytes(), password=None)
+    assert isinstance(private, rsa.RSAPrivateKey)
+
+    def signed(salt: int) -> str:
+        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=salt)
+        return base64.b64encode(
+            private.sign(VECTOR_SIGN_STRING.encode(), pss, hashes.SHA256())
+        ).decode()
+
+    check = rsa_check(_public_pem(KEY_FILE.read_bytes()))
+    assert check.header == "as-signature-rsa-sha256"
+    assert check.verify(VECTOR_SIGN_STRING, signed(32))
+    assert not check.verify(VECTOR_SIGN_STRING, signed(20))  # the salt length is fixed
+    assert not check.verify(VECTOR_SIGN_STRING + "x", signed(32))
+    assert not check.verify(VECTOR_SIGN_STRING, "not base64!")

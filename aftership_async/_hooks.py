@@ -23,7 +23,8 @@ from typing import Any, Protocol, TypeAlias
 
 import attrs
 
-from ._envelope import REQUEST_ID_HEADERS
+from ._envelope import REQUEST_ID_HEADERS, TRACE_ID_HEADER
+from ._rate_headers import read_rate_limit
 
 __all__ = [
     "CallObserver",
@@ -43,9 +44,6 @@ SECRET_HEADERS = frozenset(
 )
 
 MASK = "********"
-
-#: The response header carrying AfterShip's trace id.
-TRACE_ID_HEADER = "as-trace-id"
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -254,14 +252,14 @@ class CallObserver:
     ) -> None:
         """An HTTP answer arrived for the current attempt."""
         lowered = {k.lower(): v for k, v in headers.items()}
-        remaining = lowered.get("x-ratelimit-remaining")
+        remaining = read_rate_limit(headers).remaining
         event = self._event(
             headers=mask_headers(headers),
             status=status,
             meta_code=meta_code,
             request_id=next((lowered[h] for h in REQUEST_ID_HEADERS if h in lowered), None),
             trace_id=lowered.get(TRACE_ID_HEADER),
-            rate_limit_remaining=int(remaining) if remaining and remaining.isdigit() else None,
+            rate_limit_remaining=None if remaining is None else int(remaining),
             error=error,
         )
         self._last = event

@@ -15,8 +15,8 @@ help:
 	@echo "make demo             bulk tracking lookup against the embedded fake server"
 	@echo "make test             lint, check-generated and the whole test suite"
 	@echo "make test-fast        the suite without the slow tests (subprocesses, packaging, mypy)"
-	@echo "make generate         regenerate generated/ and api.md from spec/"
-	@echo "make check-generated  fail if generated/ or api.md is stale"
+	@echo "make generate         regenerate aftership_async/_generated/ and api.md from spec/"
+	@echo "make check-generated  fail if aftership_async/_generated/ or api.md is stale"
 	@echo "make lint             ruff and mypy --strict"
 	@echo "make bench            side-by-side benchmarks (bench/results.md)"
 
@@ -39,37 +39,43 @@ $(STAMP_BENCH): pyproject.toml | $(PY)
 install: $(STAMP_TEST)
 
 generate: $(STAMP_TEST)
-	$(PY) -m codegen --spec-dir spec --out generated
+	$(PY) -m codegen --spec-dir spec --out aftership_async
 
 check-generated: $(STAMP_TEST)
 	@tmp=$$(mktemp -d) && \
-	$(PY) -m codegen --spec-dir spec --out $$tmp/generated --api-md $$tmp/api.md >/dev/null && \
-	if diff -r -u generated $$tmp/generated >$$tmp.diff && diff -u api.md $$tmp/api.md >>$$tmp.diff; then \
-		echo "check-generated: generated/ and api.md are up to date"; rm -rf $$tmp $$tmp.diff; \
+	$(PY) -m codegen --spec-dir spec --out $$tmp/aftership_async --api-md $$tmp/api.md >/dev/null && \
+	if diff -r -u -x __pycache__ aftership_async/_generated $$tmp/aftership_async/_generated >$$tmp.diff && diff -u api.md $$tmp/api.md >>$$tmp.diff; then \
+		echo "check-generated: aftership_async/_generated/ and api.md are up to date"; rm -rf $$tmp $$tmp.diff; \
 	else \
 		head -n 40 $$tmp.diff; \
-		echo "check-generated: generated/ or api.md is stale: run 'make generate' and commit the result" >&2; \
+		echo "check-generated: aftership_async/_generated/ or api.md is stale: run 'make generate' and commit the result" >&2; \
 		rm -rf $$tmp $$tmp.diff; exit 1; \
 	fi
 
 lint: $(STAMP_TEST)
-	$(BIN)/ruff check aftership_async aftership_async_pytest codegen generated tests bench
-	$(BIN)/ruff format --check aftership_async aftership_async_pytest codegen tests bench
+	$(BIN)/ruff check aftership_async aftership_async_generated aftership_async_pytest codegen tests bench
+	$(BIN)/ruff format --check --exclude aftership_async/_generated aftership_async aftership_async_generated aftership_async_pytest codegen tests bench
 	$(BIN)/mypy
 
-# The Redis limiter's tests run a real redis-server: install Debian's when it is
-# missing and we can (root with apt-get). Otherwise they skip, or fail under CI=true.
+# The Redis limiter's tests run a real redis-server, the proxy tests a real tinyproxy:
+# install Debian's packages when they are missing and we can (root with apt-get).
+# Otherwise those tests skip, or fail under CI=true.
+TEST_SERVICES := redis-server tinyproxy
+
 test-services:
-	@command -v redis-server >/dev/null 2>&1 || { \
+	@missing=""; for tool in $(TEST_SERVICES); do \
+		command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "test-services: installing redis-server (Debian package)"; \
+			echo "test-services: installing$$missing (Debian packages)"; \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "test-services: redis-server not found and cannot be installed here" \
-				"(needs root and apt-get): the Redis tests will skip (fail under CI=true)"; \
+			echo "test-services:$$missing not found and cannot be installed here" \
+				"(needs root and apt-get): their tests will skip (fail under CI=true)"; \
 		fi; \
-	}
+	fi
 
 test: lint check-generated test-services
 	$(BIN)/pytest -q

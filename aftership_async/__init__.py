@@ -7,21 +7,13 @@ of the three APIs (also available per API as ``aftership_async.tracking``,
 ``aftership_async.shipping`` and ``aftership_async.returns``).
 """
 
-# The generated package imports runtime *submodules* only and this module
-# imports generated *submodules* only, so either side can be imported first.
-from aftership_async_generated import returns as _returns
-from aftership_async_generated import shipping as _shipping
-from aftership_async_generated import tracking as _tracking
-from aftership_async_generated._webhooks import (
-    TRACKING_WEBHOOK_VERSION,
-    parse_returns_webhook,
-    parse_shipping_webhook,
-    parse_webhook,
-)
-from aftership_async_generated.returns import *  # noqa: F403
-from aftership_async_generated.shipping import *  # noqa: F403
-from aftership_async_generated.tracking import *  # noqa: F403
+# The public face of the package: the generated layer (``_generated``: the client,
+# models, enums, webhook parsers) sits on top of the runtime and imports runtime
+# submodules only; the runtime imports nothing generated. This module and the
+# per-API facades re-export both.
 
+# The receivers (aiohttp, Starlette/FastAPI) and their dedupe stores.
+from . import webhooks
 from ._bulk import (
     Bulk,
     BulkFailure,
@@ -29,10 +21,8 @@ from ._bulk import (
     BulkRun,
     BulkStats,
     BulkSuccess,
-    TrackingInput,
     TrackingRef,
 )
-from ._client import API_VERSIONS, AfterShip
 from ._envelope import CorruptResponseError
 from ._errors import (
     AfterShipError,
@@ -60,6 +50,22 @@ from ._errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
+from ._generated import returns as _returns
+from ._generated import shipping as _shipping
+from ._generated import tracking as _tracking
+from ._generated._bulk import TrackingInput
+from ._generated._client import API_VERSIONS, AfterShip
+from ._generated._webhooks import (
+    TRACKING_WEBHOOK_VERSION,
+    parse_returns_webhook,
+    parse_shipping_webhook,
+    parse_webhook,
+)
+from ._generated.returns import *  # noqa: F403
+from ._generated.shipping import *  # noqa: F403
+from ._generated.tracking import *  # noqa: F403
+from ._hooks import CallSpan, CallTracer, Hooks, RequestEvent
+from ._network import Network
 from ._policies import (
     NO_RETRY,
     Limiter,
@@ -97,8 +103,13 @@ __all__ = [
     "BulkSuccess",
     "BulkRun",
     "BulkStats",
+    "CallSpan",
+    "CallTracer",
+    "Hooks",
     "Limiter",
     "Model",
+    "Network",
+    "RequestEvent",
     "Permit",
     "RateLimit",
     "RateLimitSetting",
@@ -152,6 +163,7 @@ __all__ = [
     "verify_webhook_signature",
     "webhook_headers",
     "webhook_signature",
+    "webhooks",
 ]
 # One ``+=`` per API over the generated literal lists: the form type checkers follow.
 __all__ += _tracking.__all__

@@ -47,10 +47,6 @@ class APIGroup:
         body_type: type | None = None,
         options: RequestOptions | None = None,
     ) -> T:
-        # Once per call, before anything else: a closed client sends nothing and
-        # opens nothing. (Its place is the top of Transport.request; it sits here
-        # while that method is being rewritten.)
-        self._transport.check_open()
         json_body: Any = None
         if body_type is not None:
             if not isinstance(body, body_type):

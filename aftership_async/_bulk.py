@@ -2,7 +2,10 @@
 
 Built only on public generated methods (``client.tracking.*``), so a user
 could have written it; the transport underneath supplies retries, the rate
-limiter and the concurrency cap.
+limiter and the concurrency cap. This module names none of them: the
+generated layer hands :class:`Bulk` a :class:`BulkOperations` (the methods,
+request models and error classes the spec's ``x-aftership.bulk`` names), so
+the runtime imports nothing generated.
 
 Every input yields exactly one :class:`BulkResult` (a value or an error, in
 completion order), so one failure never sinks the batch. Inputs are read
@@ -33,17 +36,9 @@ from collections.abc import (
     Sequence,
 )
 from types import TracebackType
-from typing import Any, Generic, Literal, Self, TypeAlias, TypeVar
+from typing import Any, Generic, Literal, Protocol, Self, TypeAlias, TypeVar
 
 import attrs
-
-from aftership_async_generated.tracking import (
-    CreateTrackingRequest,
-    DetectCourierRequest,
-    DetectCourierResponseData,
-    Tracking,
-    TrackingAPI,
-)
 
 from ._errors import (
     APIConnectionError,
@@ -56,15 +51,14 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
-    TrackingAlreadyExistsError,
 )
 from ._lifecycle import RunRegistry
 from ._policies import bulk_traffic
-from ._types import UNSET
 
 __all__ = [
     "Bulk",
     "BulkFailure",
+    "BulkOperations",
     "BulkResult",
     "BulkRun",
     "BulkStats",
@@ -75,9 +69,22 @@ __all__ = [
 I = TypeVar("I")  # noqa: E741 - the conventional name for an input type
 R = TypeVar("R")
 
-#: Tracking numbers per ``GET /trackings?tracking_numbers=...`` (the API's maximum).
-LOOKUP_CHUNK = 50
 DEFAULT_CONCURRENCY = 32
+
+
+class Numbered(Protocol):
+    """What bulk reads of a tracking and of a create request: its number and slug."""
+
+    @property
+    def tracking_number(self) -> str: ...
+
+    @property
+    def slug(self) -> object: ...
+
+
+T = TypeVar("T", bound=Numbered)  # the resource: a tracking
+C = TypeVar("C", bound=Numbered)  # the create request
+D = TypeVar("D")  # what a courier detection answers
 
 
 @attrs.frozen
@@ -88,7 +95,30 @@ class TrackingRef:
     slug: str | None = None
 
 
-TrackingInput = str | TrackingRef | CreateTrackingRequest
+@attrs.frozen
+class BulkOperations(Generic[T, C, D]):
+    """What :class:`Bulk` calls, bound by the generated layer from ``x-aftership.bulk``.
+
+    The generated ``bulk_operations(client.tracking)`` fills it with the API
+    group's public methods, so bulk stays built on what a user could call.
+    """
+
+    api: str
+    """The API the operations belong to (``tracking``), named in the errors bulk makes."""
+    find: Callable[[Sequence[str]], AsyncIterator[T]]
+    """Every resource whose number is one of these (at most ``per_request`` numbers)."""
+    per_request: int
+    """Numbers per lookup request (the list filter's maximum)."""
+    create: Callable[[C], Awaitable[T]]
+    create_request: Callable[[str, str | None], C]
+    """A create request for a number and, when known, its slug."""
+    create_type: type[C]
+    already_exists: type[Exception]
+    """What ``create`` raises for a resource that exists (its natural-key refusal)."""
+    get: Callable[[str], Awaitable[T]]
+    detect: Callable[[str], Awaitable[D]]
+    not_found_code: int
+    """The meta code of the :class:`NotFoundError` given to a number no lookup found."""
 
 
 @attrs.frozen
@@ -159,7 +189,7 @@ class BulkStats:
 
 Progress = Callable[[BulkStats], None]
 #: Per ref: its tracking, None when it has none, or the error that kept it unknown.
-_Outcomes = dict["TrackingRef", "Tracking | Exception | None"]
+_Outcomes: TypeAlias = dict["TrackingRef", T | Exception | None]
 Unit = list[tuple[int, Any]]
 _Checked = tuple[int, Any, TrackingRef]
 
@@ -450,10 +480,10 @@ async def _guarded(
     return results
 
 
-def _ref(item: TrackingInput) -> TrackingRef:
+def _ref(item: object, create_type: type[Numbered] | None = None) -> TrackingRef:
     if isinstance(item, TrackingRef):
         ref = item
-    elif isinstance(item, CreateTrackingRequest):
+    elif create_type is not None and isinstance(item, create_type):
         slug = item.slug if isinstance(item.slug, str) else None
         ref = TrackingRef(item.tracking_number, slug)
     elif isinstance(item, str):
@@ -490,21 +520,14 @@ def _transient(error: Exception) -> bool:
     return isinstance(error, _TRANSIENT_ERRORS)
 
 
-def _resolved(refs: Sequence[TrackingRef], found: Mapping[TrackingRef, Tracking]) -> _Outcomes:
-    results: _Outcomes = {}
+def _resolved(refs: Sequence[TrackingRef], found: Mapping[TrackingRef, T]) -> _Outcomes[T]:
+    results: _Outcomes[T] = {}
     for ref in refs:
         results[ref] = found.get(ref)
     return results
 
 
-def _not_found(ref: TrackingRef) -> NotFoundError:
-    what = ref.tracking_number + (f" ({ref.slug})" if ref.slug else "")
-    return NotFoundError(
-        f"no tracking for {what}", status_code=404, code=4004, type="NotFound", api="tracking"
-    )
-
-
-class Bulk:
+class Bulk(Generic[T, C, D]):
     """``client.bulk``: many tracking operations at once, results streamed.
 
     Each method returns a :class:`BulkRun` immediately (or raises
@@ -517,10 +540,20 @@ class Bulk:
     ``close()`` cancels them.
     """
 
-    def __init__(self, tracking: TrackingAPI) -> None:
-        self._tracking = tracking
+    def __init__(self, operations: BulkOperations[T, C, D], registry: RunRegistry) -> None:
+        self._ops = operations
         #: The client's transport: it refuses runs once closed and cancels live ones.
-        self._registry: RunRegistry = tracking._transport
+        self._registry = registry
+
+    def _not_found(self, ref: TrackingRef) -> NotFoundError:
+        what = ref.tracking_number + (f" ({ref.slug})" if ref.slug else "")
+        return NotFoundError(
+            f"no tracking for {what}",
+            status_code=404,
+            code=self._ops.not_found_code,
+            type="NotFound",
+            api=self._ops.api,
+        )
 
     def lookup(
         self,
@@ -528,7 +561,7 @@ class Bulk:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: Progress | None = None,
-    ) -> BulkRun[str | TrackingRef, Tracking]:
+    ) -> BulkRun[str | TrackingRef, T]:
         """Find existing trackings by number (and slug), 50 numbers per request.
 
         A number with no tracking gets a :class:`NotFoundError` result.
@@ -537,41 +570,44 @@ class Bulk:
             items,
             self._lookup_unit,
             concurrency=concurrency,
-            chunk=LOOKUP_CHUNK,
+            chunk=self._ops.per_request,
             progress=progress,
             registry=self._registry,
         )
 
     def get_or_create(
         self,
-        items: Iterable[TrackingInput] | AsyncIterable[TrackingInput],
+        items: Iterable[str | TrackingRef | C] | AsyncIterable[str | TrackingRef | C],
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: Progress | None = None,
-    ) -> BulkRun[TrackingInput, Tracking]:
+    ) -> BulkRun[str | TrackingRef | C, T]:
         """Look each number up and create the trackings that do not exist yet.
 
-        Pass a :class:`CreateTrackingRequest` to control what is created.
-        A create answered with 4003 (a concurrent or retried create won)
+        Pass a create request (:class:`CreateTrackingRequest`) to control what is created.
+        A create refused because the tracking exists (a concurrent or retried create won)
         resolves to the existing tracking with ``created=False``.
         """
         return BulkRun(
             items,
             self._get_or_create_unit,
             concurrency=concurrency,
-            chunk=LOOKUP_CHUNK,
+            chunk=self._ops.per_request,
             progress=progress,
             registry=self._registry,
         )
 
     def create(
         self,
-        requests: Iterable[CreateTrackingRequest] | AsyncIterable[CreateTrackingRequest],
+        requests: Iterable[C] | AsyncIterable[C],
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: Progress | None = None,
-    ) -> BulkRun[CreateTrackingRequest, Tracking]:
-        """Create one tracking per request; an existing one (4003) is fetched instead."""
+    ) -> BulkRun[C, T]:
+        """Create one tracking per request; one that exists already is fetched instead.
+
+        (The create's natural-key refusal, declared in the spec, says it exists.)
+        """
         return BulkRun(
             requests,
             self._create_unit,
@@ -587,7 +623,7 @@ class Bulk:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: Progress | None = None,
-    ) -> BulkRun[str, Tracking]:
+    ) -> BulkRun[str, T]:
         """Fetch trackings by AfterShip id, one request each."""
         return BulkRun(
             ids,
@@ -604,7 +640,7 @@ class Bulk:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: Progress | None = None,
-    ) -> BulkRun[str, DetectCourierResponseData]:
+    ) -> BulkRun[str, D]:
         """Detect the possible couriers of each tracking number."""
         return BulkRun(
             numbers,
@@ -617,15 +653,13 @@ class Bulk:
 
     # -- workers -----------------------------------------------------------
 
-    async def _find(self, refs: Sequence[TrackingRef]) -> dict[TrackingRef, Tracking]:
+    async def _find(self, refs: Sequence[TrackingRef]) -> dict[TrackingRef, T]:
         """Existing trackings for ``refs``, keyed by the ref they answer."""
         numbers = sorted({r.tracking_number for r in refs})
-        by_number: dict[str, list[Tracking]] = {}
-        async for tracking in self._tracking.iter_trackings(
-            tracking_numbers=",".join(numbers), limit=200
-        ):
+        by_number: dict[str, list[T]] = {}
+        async for tracking in self._ops.find(numbers):
             by_number.setdefault(tracking.tracking_number, []).append(tracking)
-        found: dict[TrackingRef, Tracking] = {}
+        found: dict[TrackingRef, T] = {}
         for ref in refs:
             candidates = by_number.get(ref.tracking_number, [])
             if ref.slug:
@@ -634,7 +668,7 @@ class Bulk:
                 found[ref] = candidates[0]
         return found
 
-    async def _find_each(self, refs: Sequence[TrackingRef]) -> _Outcomes:
+    async def _find_each(self, refs: Sequence[TrackingRef]) -> _Outcomes[T]:
         """Like :meth:`_find`, but a failure is confined to the refs it concerns.
 
         Refs not found map to None. A chunk whose lookup
@@ -652,7 +686,7 @@ class Bulk:
             return await self._split(refs, outcome)
         return _resolved(refs, outcome)
 
-    async def _split(self, refs: Sequence[TrackingRef], error: Exception) -> _Outcomes:
+    async def _split(self, refs: Sequence[TrackingRef], error: Exception) -> _Outcomes[T]:
         if len(refs) == 1 or isinstance(error, _WHOLE_REQUEST_ERRORS):
             return dict.fromkeys(refs, error)
         middle = len(refs) // 2
@@ -660,7 +694,7 @@ class Bulk:
         outcomes = await asyncio.gather(*(self._try_find(half) for half in halves))
         if all(isinstance(o, _OUTAGE_ERRORS) for o in outcomes):
             return dict.fromkeys(refs, error)
-        results: _Outcomes = {}
+        results: _Outcomes[T] = {}
         for half, outcome in zip(halves, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 results.update(await self._split(half, outcome))
@@ -668,9 +702,7 @@ class Bulk:
                 results.update(_resolved(half, outcome))
         return results
 
-    async def _try_find(
-        self, refs: Sequence[TrackingRef]
-    ) -> dict[TrackingRef, Tracking] | Exception:
+    async def _try_find(self, refs: Sequence[TrackingRef]) -> dict[TrackingRef, T] | Exception:
         """:meth:`_find`'s answer, or the exception it raised."""
         try:
             return await self._find(refs)
@@ -686,12 +718,12 @@ class Bulk:
         bad: list[BulkResult[Any, Any]] = []
         for index, item in unit:
             try:
-                good.append((index, item, _ref(item)))
+                good.append((index, item, _ref(item, self._ops.create_type)))
             except InvalidRequestError as exc:
                 bad.append(BulkFailure(index=index, input=item, error=exc))
         return good, bad
 
-    async def _lookup_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+    async def _lookup_unit(self, unit: Unit) -> list[BulkResult[Any, T]]:
         # An input rejected here keeps its own error whatever happens to the lookup.
         good, results = self._refs(unit)
         if good:
@@ -699,7 +731,7 @@ class Bulk:
             for index, item, ref in good:
                 outcome = found[ref]
                 if outcome is None:
-                    outcome = _not_found(ref)
+                    outcome = self._not_found(ref)
                 results.append(
                     BulkFailure(index=index, input=item, error=outcome)
                     if isinstance(outcome, Exception)
@@ -707,7 +739,7 @@ class Bulk:
                 )
         return results
 
-    async def _get_or_create_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+    async def _get_or_create_unit(self, unit: Unit) -> list[BulkResult[Any, T]]:
         good, results = self._refs(unit)
         if not good:
             return results
@@ -718,7 +750,7 @@ class Bulk:
             if outcome is None:
                 missing.append((index, item, ref))
             elif isinstance(outcome, Exception):
-                # Not known to be missing: creating it could only meet 4003 and
+                # Not known to be missing: creating it could only meet the refusal and
                 # the same failing lookup.
                 results.append(BulkFailure(index=index, input=item, error=outcome))
             else:
@@ -729,28 +761,26 @@ class Bulk:
         results.extend(created)
         return results
 
-    async def _create_one(
-        self, index: int, item: Any, ref: TrackingRef
-    ) -> BulkResult[Any, Tracking]:
+    async def _create_one(self, index: int, item: Any, ref: TrackingRef) -> BulkResult[Any, T]:
         request = (
             item
-            if isinstance(item, CreateTrackingRequest)
-            else CreateTrackingRequest(tracking_number=ref.tracking_number, slug=ref.slug or UNSET)
+            if isinstance(item, self._ops.create_type)
+            else self._ops.create_request(ref.tracking_number, ref.slug)
         )
         try:
             try:
-                tracking = await self._tracking.create_tracking(request)
+                tracking = await self._ops.create(request)
             except Exception as exc:
                 if not _transient(exc):
                     raise
                 # Once more when the server or the network failed: a create that
-                # did happen meets 4003 and resolves below, so nothing doubles.
-                tracking = await self._tracking.create_tracking(request)
-        except TrackingAlreadyExistsError:
+                # did happen meets the refusal and resolves below, so nothing doubles.
+                tracking = await self._ops.create(request)
+        except self._ops.already_exists:
             # Created meanwhile, possibly by our own retried attempt: fetch it.
             existing = (await self._find_each([ref]))[ref]
             if existing is None:
-                existing = _not_found(ref)
+                existing = self._not_found(ref)
             if isinstance(existing, Exception):
                 return BulkFailure(index=index, input=item, error=existing)
             return BulkSuccess(index=index, input=item, value=existing)
@@ -758,21 +788,19 @@ class Bulk:
             return BulkFailure(index=index, input=item, error=exc)
         return BulkSuccess(index=index, input=item, value=tracking, created=True)
 
-    async def _create_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+    async def _create_unit(self, unit: Unit) -> list[BulkResult[Any, T]]:
         good, results = self._refs(unit)
         for index, item, ref in good:
             results.append(await self._create_one(index, item, ref))
         return results
 
-    async def _get_unit(self, unit: Unit) -> list[BulkResult[Any, Tracking]]:
+    async def _get_unit(self, unit: Unit) -> list[BulkResult[Any, T]]:
         ((index, tracking_id),) = unit
-        tracking = await self._tracking.get_tracking_by_id(tracking_id)
+        tracking = await self._ops.get(tracking_id)
         return [BulkSuccess(index=index, input=tracking_id, value=tracking)]
 
-    async def _detect_unit(self, unit: Unit) -> list[BulkResult[Any, DetectCourierResponseData]]:
+    async def _detect_unit(self, unit: Unit) -> list[BulkResult[Any, D]]:
         ((index, number),) = unit
         ref = _ref(number)
-        data = await self._tracking.detect_courier(
-            DetectCourierRequest(tracking_number=ref.tracking_number)
-        )
+        data = await self._ops.detect(ref.tracking_number)
         return [BulkSuccess(index=index, input=number, value=data)]

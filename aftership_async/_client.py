@@ -1,4 +1,11 @@
-"""``AfterShip``: the client users hold, one per service, shared by all tasks."""
+"""``BaseClient``: what every client does, whatever APIs it binds.
+
+The client users hold, ``AfterShip``, is generated on top of this class
+(``aftership_async/_generated/_client.py``): it fills :attr:`BaseClient.APIS`
+with the APIs of the spec and binds their groups (``client.tracking`` ...) and
+``client.bulk`` in :meth:`BaseClient._bind`. This module imports nothing
+generated.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +13,30 @@ import logging
 import os
 from collections.abc import Mapping
 from types import TracebackType
+from typing import Any, ClassVar, Self
 
 import aiohttp
 
-from aftership_async_generated.returns import ReturnsAPI
-from aftership_async_generated.shipping import ShippingAPI
-from aftership_async_generated.tracking import TrackingAPI
-
-from ._bulk import Bulk
 from ._errors import ConfigurationError
+from ._escape_hatch import RawResponseClient
+from ._escape_hatch import request as _request
+from ._hooks import Hooks
 from ._lifecycle import State
+from ._network import Network
 from ._policies import RateLimit, RetryPolicy
 from ._signing import AuthScheme
 from ._transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     ApiDescription,
+    Credentials,
+    RequestOptions,
     Transport,
     TransportStats,
 )
 from ._types import UNSET, Unset
 
-__all__ = ["API_VERSIONS", "AfterShip"]
+__all__ = ["BaseClient"]
 
 API_KEY_ENV = "AFTERSHIP_API_KEY"
 API_SECRET_ENV = "AFTERSHIP_API_SECRET"
@@ -81,15 +90,8 @@ def configure_logging_from_env() -> None:
         logger.addHandler(handler)
 
 
-#: What the client knows of each API: pinned version, support window, rate limits.
-API_DESCRIPTIONS: tuple[ApiDescription, ...] = (TrackingAPI.API, ShippingAPI.API, ReturnsAPI.API)
-
-#: The API version each group is pinned to.
-API_VERSIONS: Mapping[str, str] = {api.name: api.version for api in API_DESCRIPTIONS}
-
-
-class AfterShip:
-    """An async client for the AfterShip Tracking, Shipping and Returns APIs.
+class BaseClient:
+    """An async client for the AfterShip APIs its subclass binds (``AfterShip``: all three).
 
     Use it as an async context manager, or call :meth:`close` when done::
 
@@ -99,52 +101,11 @@ class AfterShip:
     A client is unopened, then open (``async with`` or the first call creates
     the session), then closed for good: after :meth:`close` every call raises
     :class:`ClientClosedError` and no new session is created.
-
-    Args:
-        api_key: the ``as-api-key``; defaults to ``$AFTERSHIP_API_KEY``.
-        api_secret: the secret of a signing key: every request (all three
-            APIs) is then signed, see ``auth``. Defaults to
-            ``$AFTERSHIP_API_SECRET`` (and ``auth`` to ``$AFTERSHIP_AUTH``).
-        auth: the signature scheme, ``"aes"`` (the default when
-            ``api_secret`` is given: ``as-signature-hmac-sha256``) or
-            ``"rsa"`` (``as-signature-rsa-sha256``, RSASSA-PSS; ``api_secret``
-            is then the PEM private key, PKCS#8 or PKCS#1, and the ``rsa``
-            extra is needed: ``pip install 'aftership-async[rsa]'``). A bad
-            key raises :class:`ConfigurationError` here, before any request.
-        base_url: scheme and host serving all three APIs under their real
-            path prefixes (a proxy, or the fake server: ``http://127.0.0.1:8765``);
-            defaults to ``$AFTERSHIP_BASE_URL``. ``$AFTERSHIP_LOG=debug`` turns on
-            logging to stderr.
-        base_urls: per-API full base URLs, e.g.
-            ``{"shipping": "https://sandbox-api.aftership.com/postmen/v3"}``.
-        session: an ``aiohttp.ClientSession`` to use; it is not closed by the
-            client. By default the client creates and closes its own. A
-            closed one raises :class:`SessionClosedError` (here, or at the
-            call that finds it closed).
-        timeout: seconds for one request, connect to last byte.
-        user_agent: replaces the default ``aftership-async/<version> ...``.
-        allow_insecure_http: allow ``http://`` to a non-loopback host.
-        retry: the default :class:`RetryPolicy` (``NO_RETRY`` to disable).
-        rate_limit: ``"documented"`` (AfterShip's per-endpoint limits of the
-            pinned versions), requests/second for every endpoint, a mapping by
-            endpoint key (``"GET /trackings/{id}"``), or ``None`` for no limit;
-            or a limiter: ``RedisRateLimiter`` shares one budget among every
-            process and host using the same Redis and namespace.
-        max_concurrency: requests in flight at once, across all tasks; the
-            connection pool is sized to match.
-        max_response_bytes: the largest response body accepted, counted after
-            decompression (default 64 MiB); a larger one raises
-            :class:`InvalidResponseError` without the rest being read.
     """
 
-    tracking: TrackingAPI
-    """Tracking API 2026-07: trackings, couriers, delivery-date predictions, courier connections."""
-    shipping: ShippingAPI
-    """Shipping API (Postmen v3): labels, rates, manifests, pickups, shipper accounts."""
-    returns: ReturnsAPI
-    """Returns API 2026-07: returns, their items, shipments and drop-offs."""
-    bulk: Bulk
-    """Many tracking lookups, creations or detections at once, streamed."""
+    APIS: ClassVar[tuple[ApiDescription, ...]] = ()
+    """What the client knows of each API it binds: name, pinned version, support window,
+    rate limits (filled by the generated subclass from the specs)."""
 
     def __init__(
         self,
@@ -162,7 +123,53 @@ class AfterShip:
         rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        network: Network | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
+        """Configure the client; nothing is sent and no session is opened yet.
+
+        Args:
+            api_key: the ``as-api-key``; defaults to ``$AFTERSHIP_API_KEY``.
+            api_secret: the secret of a signing key: every request (all three
+                APIs) is then signed, see ``auth``. Defaults to
+                ``$AFTERSHIP_API_SECRET`` (and ``auth`` to ``$AFTERSHIP_AUTH``).
+            auth: the signature scheme, ``"aes"`` (the default when
+                ``api_secret`` is given: ``as-signature-hmac-sha256``) or
+                ``"rsa"`` (``as-signature-rsa-sha256``, RSASSA-PSS; ``api_secret``
+                is then the PEM private key, PKCS#8 or PKCS#1, and the ``rsa``
+                extra is needed: ``pip install 'aftership-async[rsa]'``). A bad
+                key raises :class:`ConfigurationError` here, before any request.
+            base_url: scheme and host serving all three APIs under their real
+                path prefixes (a proxy, or the fake server: ``http://127.0.0.1:8765``);
+                defaults to ``$AFTERSHIP_BASE_URL``. ``$AFTERSHIP_LOG=debug`` turns on
+                logging to stderr.
+            base_urls: per-API full base URLs, e.g.
+                ``{"shipping": "https://sandbox-api.aftership.com/postmen/v3"}``.
+            session: an ``aiohttp.ClientSession`` to use; it is not closed by the
+                client. By default the client creates and closes its own. A
+                closed one raises :class:`SessionClosedError` (here, or at the
+                call that finds it closed).
+            timeout: seconds for one request, connect to last byte.
+            user_agent: replaces the default ``aftership-async/<version> ...``.
+            allow_insecure_http: allow ``http://`` to a non-loopback host.
+            retry: the default :class:`RetryPolicy` (``NO_RETRY`` to disable).
+            rate_limit: ``"documented"`` (AfterShip's per-endpoint limits of the
+                pinned versions), requests/second for every endpoint, a mapping by
+                endpoint key (``"GET /trackings/{id}"``), or ``None`` for no limit;
+                or a limiter: ``RedisRateLimiter`` shares one budget among every
+                process and host using the same Redis and namespace.
+            max_concurrency: requests in flight at once, across all tasks; the
+                connection pool is sized to match.
+            max_response_bytes: the largest response body accepted, counted after
+                decompression (default 64 MiB); a larger one raises
+                :class:`InvalidResponseError` without the rest being read.
+            network: a :class:`Network`: ``proxy=`` (and ``proxy_auth=``),
+                ``trust_env=True`` (``HTTPS_PROXY``, ``NO_PROXY``, ``.netrc``), and
+                ``ssl=`` (an ``ssl.SSLContext`` for a private CA, or ``False``).
+            hooks: a :class:`Hooks`: ``on_request``, ``on_response``, ``on_retry``,
+                ``on_rate_limit_wait`` callables and a ``tracer`` (OpenTelemetry:
+                ``aftership_async.otel``), run on the request path.
+        """
         configure_logging_from_env()
         key = api_key if api_key is not None else _env(API_KEY_ENV)
         if not key:
@@ -173,7 +180,7 @@ class AfterShip:
                 auth = _auth_from_env()
         if base_url is None:
             base_url = _env(BASE_URL_ENV)
-        unknown = set(base_urls or {}) - {"tracking", "shipping", "returns"}
+        unknown = set(base_urls or {}) - {api.name for api in self.APIS}
         if unknown:
             raise ConfigurationError(f"base_urls has unknown API names: {sorted(unknown)}")
         self._transport = Transport(
@@ -190,15 +197,50 @@ class AfterShip:
             rate_limit=rate_limit,
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
+            network=network,
+            hooks=hooks,
         )
         self._bind(self._transport)
 
+    with_raw_response: RawResponseClient
+    """``client.with_raw_response.request(...)``: :meth:`request` answering an APIResponse."""
+
     def _bind(self, transport: Transport) -> None:
+        """Use ``transport``: the subclass also binds its API groups and helpers to it."""
         self._transport = transport
-        self.tracking = TrackingAPI(transport)
-        self.shipping = ShippingAPI(transport)
-        self.returns = ReturnsAPI(transport)
-        self.bulk = Bulk(self.tracking)
+        self.with_raw_response = RawResponseClient(self.request)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        api: str,
+        query: Mapping[str, object] | None = None,
+        json: Any = None,
+        options: RequestOptions | None = None,
+    ) -> Any:
+        """Call an endpoint the SDK has no method for; the envelope's ``data`` as plain JSON.
+
+        ``await client.request("GET", "/trackings", api="tracking", query={"tag": "Delivered"})``.
+        ``path`` is relative to the API's base URL. The call has what a generated
+        method has: auth and signing, the rate limiter, retries (GET, PUT and DELETE
+        are retried as idempotent; POST and PATCH only when the request never
+        arrived, unless ``options=RequestOptions(retry_unsafe=True)``), the
+        envelope's typed errors and the version watch. Under
+        ``client.with_raw_response.request(...)`` it answers an :class:`APIResponse`
+        whose ``parse()`` is the same JSON.
+        """
+        return await _request(
+            self._transport,
+            {description.name: description for description in self.APIS},
+            method,
+            path,
+            api=api,
+            query=query,
+            json=json,
+            options=options,
+        )
 
     def with_options(
         self,
@@ -206,20 +248,54 @@ class AfterShip:
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | Unset = UNSET,
-    ) -> AfterShip:
-        """A client with other defaults that shares this one's session.
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        auth: AuthScheme | None = None,
+        organization: str | None = None,
+    ) -> Self:
+        """A client with other defaults, or for another organisation, sharing this one's pool.
 
         ``client.with_options(timeout=5, retry=NO_RETRY).tracking.get_tracking_by_id(...)``:
         the connection pool, credentials, concurrency cap, statistics and (unless
-        ``rate_limit`` is given) the rate limiter are this client's. Closing the
-        derived client closes it (its calls then raise :class:`ClientClosedError`,
-        its bulk runs are cancelled) and leaves this one and its session open;
-        closing this one closes every client derived from it. Raises
-        :class:`ClientClosedError` if this client is closed.
+        ``rate_limit`` is given) the rate limiter are this client's.
+
+        ``client.with_options(api_key=..., organization="acme")``: a client for
+        another AfterShip organisation (a platform serving many merchants). It
+        shares the pool and the concurrency cap, and has its own credentials
+        (``api_secret``/``auth`` as for the constructor: not this client's), its
+        own figures (``client.stats.organizations["acme"]``) and its own rate
+        budgets, as AfterShip counts them: an in-process limiter of this client's
+        setting, or, with a ``RedisRateLimiter``, the same Redis under namespace
+        ``"acme"``. ``organization`` is your name for it (never derived from the
+        key); every client of one organisation shares its budget.
+
+        Closing the derived client closes it (its calls then raise
+        :class:`ClientClosedError`, its bulk runs are cancelled) and leaves this
+        one and its session open; closing this one closes every client derived
+        from it. Raises :class:`ClientClosedError` if this client is closed.
         """
-        client = object.__new__(AfterShip)
-        client._bind(self._transport.derive(timeout=timeout, retry=retry, rate_limit=rate_limit))
+        credentials = None
+        if api_key is not None or organization is not None:
+            if api_key is None or organization is None:
+                raise ConfigurationError(
+                    "another organisation needs both api_key= and organization= "
+                    "(your name for it: its rate budget and stats are kept under it)"
+                )
+            credentials = Credentials.of(organization, api_key, api_secret, auth)
+        elif api_secret is not None or auth is not None:
+            raise ConfigurationError("api_secret= and auth= go with api_key= and organization=")
+        client = object.__new__(type(self))
+        client._bind(
+            self._transport.derive(
+                timeout=timeout, retry=retry, rate_limit=rate_limit, credentials=credentials
+            )
+        )
         return client
+
+    @property
+    def organization(self) -> str | None:
+        """The name given to ``with_options(organization=...)``; ``None`` for the first client's."""
+        return self._transport.organization
 
     @property
     def closed(self) -> bool:
@@ -232,9 +308,9 @@ class AfterShip:
         return self._transport.stats
 
     def __repr__(self) -> str:
-        return f"<AfterShip {self._transport!r}>"
+        return f"<{type(self).__name__} {self._transport!r}>"
 
-    async def __aenter__(self) -> AfterShip:
+    async def __aenter__(self) -> Self:
         """Open the session; a closed client raises :class:`ClientClosedError`."""
         await self._transport.open()
         return self

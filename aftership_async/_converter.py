@@ -3,16 +3,20 @@
 Policy, in one place:
 
 * a field left at :data:`UNSET` is omitted from the JSON; ``None`` is sent
-  as ``null``; keys the server adds are ignored;
+  as ``null``; keys the server adds that a :class:`Model` does not know are
+  kept aside, as received, for ``model.unknown_fields()`` (and
+  ``to_dict(include_unknown=True)``);
 * attribute names that are Python keywords map back to their JSON name
   through the field's ``metadata["json"]`` (``async_`` <-> ``"async"``);
 * scalars are checked, not coerced: a string where a number belongs is an
   error, never a silent ``int("abc")`` crash or ``bool("false") is True``;
-* ``date-time`` strings become ``datetime`` (an offset is kept when sent),
-  ``date`` strings become ``date``; a ``datetime | date`` field takes either
-  (a bare ``YYYY-MM-DD`` stays a ``date``: no midnight is invented); ``""``
-  in a nullable date, date-time or date-or-date-time field is ``None``;
-  enums are open (see ``OpenEnum``);
+* date and time strings become what they are: a ``datetime`` (aware when an
+  offset is sent, naive when none is: no zone is invented), a ``date``, a
+  ``time``. A field typed as a union of two or three of these takes each
+  form it names (a bare ``YYYY-MM-DD`` stays a ``date``: no midnight is
+  invented; ``HH:MM`` is a ``time``: no day is invented). Each encodes back to
+  its ISO form (``Z`` for UTC; a time without seconds as ``HH:MM``). ``""`` in
+  a nullable date or time field is ``None``; enums are open (see ``OpenEnum``);
 * in a :class:`~aftership_async._types.Model`, a malformed value in an
   optional field (one defaulting to ``UNSET``) does not fail the object: the
   field is ``UNSET``, the raw value is kept for
@@ -73,10 +77,12 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(dt.datetime, _structure_datetime)
     conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_structure_hook(dt.time, _structure_time)
     conv.register_structure_hook(OpenEnum, _structure_enum)
     conv.register_structure_hook(enum.Enum, _structure_enum)
     conv.register_unstructure_hook(dt.datetime, _unstructure_datetime)
     conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    conv.register_unstructure_hook(dt.time, _unstructure_time)
     conv.register_structure_hook(Any, _structure_any)
 
     conv.register_structure_hook_factory(_is_union, lambda t: _structure_union(conv, t))
@@ -135,9 +141,15 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             f"        raise ValueError('{cl.__name__} is missing required field(s) '"
             " + ', '.join(map(repr, missing)))",
         ]
+    keep_unknown = issubclass(cl, Model)
+    if keep_unknown:
+        checks.append("    absent = 0")
     _GENERATING.add(cl)
     try:
-        decode = [_field_lines(conv, env, i, a, hints[a.name]) for i, a in enumerate(fields)]
+        decode = [
+            _field_lines(conv, env, i, a, hints[a.name], count_absent=keep_unknown)
+            for i, a in enumerate(fields)
+        ]
     finally:
         _GENERATING.discard(cl)
     if _plain(cl):
@@ -149,8 +161,26 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
     else:
         arguments = ", ".join(f"{a.alias}=v{n}" for n, a in enumerate(fields))
         build = [f"    i = _cl({arguments})"]
+    # Keys the model does not know. Each optional field's decoding counts the
+    # known keys the object lacks (``absent``, on the branch an absent field
+    # takes anyway), so the object has other keys exactly when ``len(o)``
+    # exceeds the fields it has: one comparison per object. Only then is each
+    # key looked at (testing every key, ``keys() <= known``, costs ~20 ns a key).
+    unknown: list[str] = []
+    if keep_unknown:
+        env.update(
+            _known=frozenset(a.metadata.get(JSON_NAME, a.name) for a in fields),
+            _ro=types.MappingProxyType,
+            _setattr=object.__setattr__,  # works on frozen classes too
+        )
+        unknown = [
+            f"    if len(o) + absent > {len(fields)}:",
+            "        u = {k: v for k, v in o.items() if k not in _known}",
+            "        if u:",
+            "            _setattr(i, '_unknown', _ro(u))",
+        ]
     if not tolerant:
-        body = [*checks, *(line for lines in decode for line in lines), *build]
+        body = [*checks, *(line for lines in decode for line in lines), *build, *unknown]
     else:
         # One ``try`` around all fields; on a failure, ``tolerant`` takes over
         # at the failing field (known from the traceback's line number) with
@@ -166,6 +196,7 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             # (-1, a line not found, cannot happen: it would mean one more careful pass.)
             "        return tolerant(o, _field_at.get(e.__traceback__.tb_lineno, -1), e, locals())",
             *build,
+            *unknown,
         ]
         env.update(
             _E=_MALFORMED,
@@ -174,7 +205,9 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
             _ro=types.MappingProxyType,
             _setattr=object.__setattr__,  # works on frozen classes too
         )
-        source = "\n".join(_tolerant_source(fields, decode, build))
+        source = "\n".join(
+            _tolerant_source(fields, decode, [*build, *unknown], count_absent=keep_unknown)
+        )
         name = f"<aftership_async structure {cl.__qualname__} (tolerant)>"
         exec(compile(source, name, "exec"), env)
     body.append("    return i")
@@ -185,7 +218,11 @@ def _structure_attrs(conv: cattrs.Converter, cl: type) -> Callable[[Any, Any], A
 
 
 def _tolerant_source(
-    fields: tuple[attrs.Attribute[Any], ...], decode: list[list[str]], build: list[str]
+    fields: tuple[attrs.Attribute[Any], ...],
+    decode: list[list[str]],
+    build: list[str],
+    *,
+    count_absent: bool = False,
 ) -> list[str]:
     """``tolerant(o, k, e, done)``: decoding resumed where field ``k`` raised ``e``.
 
@@ -193,9 +230,12 @@ def _tolerant_source(
     field ``k`` is set aside if optional (its local still holds the raw value:
     the assignment that raised did not happen) and re-raises ``e`` if required;
     each optional field after it is decoded in its own ``try``. ``k == -1``
-    decodes every field that way.
+    decodes every field that way. ``absent`` (the count of known keys the
+    object lacks) goes on from the first decoder's count of the fields before ``k``.
     """
     source = ["def tolerant(o, k, e, done):", "    m = None"]
+    if count_absent:
+        source.append("    absent = done['absent'] if k >= 0 else 0")
     for n, (field, lines) in enumerate(zip(fields, decode, strict=True)):
         key = field.metadata.get(JSON_NAME, field.name)
         optional = field.default is UNSET
@@ -288,9 +328,19 @@ def _plain(cl: type) -> bool:
 
 
 def _field_lines(
-    conv: cattrs.Converter, env: dict[str, Any], i: int, field: Any, field_type: Any
+    conv: cattrs.Converter,
+    env: dict[str, Any],
+    i: int,
+    field: Any,
+    field_type: Any,
+    *,
+    count_absent: bool = False,
 ) -> list[str]:
-    """Decode field ``i`` into local ``v{i}``: the common case inline, the rest by hook."""
+    """Decode field ``i`` into local ``v{i}``: the common case inline, the rest by hook.
+
+    ``count_absent``: an optional field missing from the object adds one to the
+    local ``absent`` (on the branch it takes anyway: no cost for a present field).
+    """
     v = f"v{i}"
     key = field.metadata.get(JSON_NAME, field.name)
     optional = field.default is not attrs.NOTHING
@@ -306,16 +356,27 @@ def _field_lines(
         # and anything wrong) goes to the hook.
         env[f"_p{i}"] = dt.datetime.fromisoformat
         fast = f"{v}.__class__ is str and len({v}) > 10", f"_p{i}({v})"
+    count = count_absent and optional
     if fast is not None and fast[0] == "True":  # ``Any``: the value as it is
-        return lines
+        return [*lines, f"    if {v} is UNSET:", "        absent += 1"] if count else lines
     env[f"_t{i}"] = field_type
     env[f"_h{i}"] = _hook(conv, field_type)
     slow = f"        {v} = _h{i}({v}, _t{i})"
+    if count:
+        # The UNSET test first, counting; then the null test, then the hook.
+        first = "if" if fast is None else "elif"
+        rest = f"    elif {v} is not None:" if nullable else "    else:"
+        tail = [f"    {first} {v} is UNSET:", "        absent += 1", rest, slow]
+        if fast is None:
+            return [*lines, *tail]
+        check, value = fast
+        lines += [f"    if {check}:", f"        {v} = {value}" if value != v else "        pass"]
+        return [*lines, *tail]
     skip = [f"{v} is not UNSET"] * optional + [f"{v} is not None"] * nullable
     if fast is None:
         if skip:
             return [*lines, f"    if {' and '.join(skip)}:", slow]
-        return [*lines, slow]
+        return [*lines, slow[4:]]  # a required, non-null field: not under an ``if``
     check, value = fast
     lines += [f"    if {check}:", f"        {v} = {value}" if value != v else "        pass"]
     lines += [f"    elif {' and '.join(skip)}:" if skip else "    else:", slow]
@@ -331,7 +392,7 @@ def _fast(
     if t in (str, int, bool, float):
         env[f"_c{tag}"] = t
         return f"{v}.__class__ is _c{tag}", v
-    if t is dt.datetime or t is dt.date:
+    if t in _TEMPORAL:
         env[f"_p{tag}"] = t.fromisoformat
         # "" goes to the hook, which makes it None where the field is nullable.
         return f"{v}.__class__ is str and {v}", f"_p{tag}({v})"
@@ -380,27 +441,41 @@ def _is_union(t: Any) -> bool:
     return typing.get_origin(t) in (Union, types.UnionType)
 
 
+#: The date and time types, each decoded from its ISO string.
+_TEMPORAL = (dt.datetime, dt.date, dt.time)
+
+
 def _is_date_or_datetime(members: list[Any]) -> bool:
     return len(members) == 2 and set(members) == {dt.datetime, dt.date}
 
 
+def _is_temporal_union(members: list[Any]) -> bool:
+    """Two or three of ``datetime``, ``date`` and ``time``, each once."""
+    return (
+        len(members) >= 2
+        and len(set(members)) == len(members) <= 3
+        and set(members) <= set(_TEMPORAL)
+    )
+
+
 def _structure_union(conv: cattrs.Converter, t: Any) -> Callable[[Any, Any], Any]:
     # Only ``X | None`` and ``X | Unset`` (and both) appear in generated code,
-    # X being one type or the pair ``datetime | date``. Unset never comes from
-    # JSON, so it is dropped; None passes through.
+    # X being one type or a union of date and time types (``datetime | date``,
+    # ``datetime | date | time``, ...). Unset never comes from JSON, so it is
+    # dropped; None passes through.
     args = [a for a in typing.get_args(t) if a is not Unset and a is not type(None)]
     inner_type: Any = args[0] if len(args) == 1 else None
     inner: Callable[[Any, Any], Any] | None = None
-    if _is_date_or_datetime(args):
-        inner = _structure_date_or_datetime
+    if _is_temporal_union(args):
+        inner = _temporal_union(frozenset(args))
     elif len(args) != 1:
         raise TypeError(
             f"unsupported union {t!r}: only X | None | Unset "
-            "and datetime | date | None | Unset are generated"
+            "and unions of datetime, date and time (| None | Unset) are generated"
         )
     nullable = type(None) in typing.get_args(t)
     # AfterShip sends "" for "no date"; in a nullable date field that is null.
-    empty_is_none = nullable and (inner is not None or inner_type in (dt.datetime, dt.date))
+    empty_is_none = nullable and (inner is not None or inner_type in _TEMPORAL)
 
     def structure(value: Any, _: Any) -> Any:
         nonlocal inner
@@ -507,19 +582,53 @@ def _structure_date(value: Any, _: Any) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-def _structure_date_or_datetime(value: Any, _: Any) -> dt.date:
-    """A ``datetime`` when the string has a time part, else a ``date`` (never midnight)."""
+def _structure_time(value: Any, _: Any) -> dt.time:
     if not isinstance(value, str):
-        raise TypeError(f"expected a date or date-time string, got {_kind(value)}")
-    if len(value) <= 10:  # the longest date alone, "YYYY-MM-DD"; a time needs 3 more
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass  # "2022W03T10" is a date-time in 10 characters
-    return dt.datetime.fromisoformat(value)
+        raise TypeError(f"expected a time string, got {_kind(value)}")
+    return dt.time.fromisoformat(value)
+
+
+_TEMPORAL_NAMES = {dt.datetime: "date-time", dt.date: "date", dt.time: "time"}
+
+
+def _temporal_union(members: frozenset[type]) -> Callable[[Any, Any], Any]:
+    """A decoder for a union of date and time types: each string as what it is.
+
+    A string of at most ten characters that is a date is a ``date`` (never
+    midnight); one that starts ``HH:`` is a ``time`` (no day invented); the
+    rest is a ``datetime``, aware or naive as sent. A form the union does not
+    name is a ``ValueError``.
+    """
+    date, time, moment = dt.date in members, dt.time in members, dt.datetime in members
+    wanted = " or ".join(_TEMPORAL_NAMES[t] for t in _TEMPORAL if t in members)
+
+    def structure(value: Any, _: Any) -> dt.date | dt.time:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a {wanted} string, got {_kind(value)}")
+        if date and len(value) <= 10:  # the longest date alone, "YYYY-MM-DD"
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass  # "2022W03T10" is a date-time in 10 characters
+        if time and value[2:3] == ":":  # "10:30", "10:30:00", "10:30:00+08:00"
+            return dt.time.fromisoformat(value)
+        if moment:
+            return dt.datetime.fromisoformat(value)
+        raise ValueError(f"expected a {wanted} string, got {value[:40]!r}")
+
+    return structure
+
+
+def _utc_as_z(text: str) -> str:
+    # AfterShip writes UTC as "Z"; keep the round trip byte-identical.
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _unstructure_datetime(value: dt.datetime) -> str:
-    text = value.isoformat()
-    # AfterShip writes UTC as "Z"; keep the round trip byte-identical.
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return _utc_as_z(value.isoformat())
+
+
+def _unstructure_time(value: dt.time) -> str:
+    """``HH:MM`` when there are no seconds (AfterShip's form), else ``HH:MM:SS[.ffffff]``."""
+    whole_minutes = value.second == 0 and value.microsecond == 0
+    return _utc_as_z(value.isoformat(timespec="minutes" if whole_minutes else "auto"))

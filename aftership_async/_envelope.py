@@ -23,10 +23,20 @@ from ._errors import (
     InvalidResponseError,
     error_class_for_status,
 )
+from ._rate_headers import header_lookup
 
-__all__ = ["CorruptResponseError", "Envelope", "unwrap"]
+__all__ = ["CorruptResponseError", "Envelope", "unwrap", "unwrap_with_code"]
 
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid")
+#: AfterShip's trace id of a response (AEV conventions, 2026-08-27; seen on live answers).
+TRACE_ID_HEADER = "as-trace-id"
+
+
+def response_ids(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """A response's request id (the first of :data:`REQUEST_ID_HEADERS`) and trace id."""
+    header = header_lookup(headers)
+    request_id = next((v for v in map(header, REQUEST_ID_HEADERS) if v is not None), None)
+    return request_id, header(TRACE_ID_HEADER)
 
 
 class CorruptResponseError(InvalidResponseError, APIConnectionError):
@@ -62,10 +72,20 @@ class Envelope:
     default_business_error: type[APIError] = BadRequestError
     #: Meta codes that say the request may be retried (when ``meta.retryable`` is absent).
     retryable_codes: frozenset[int] = frozenset()
+    #: Business codes that are a success whose record is still pending (Shipping 3001,
+    #: ``pending-codes``): the data is returned, for the caller to poll the record.
+    pending_codes: frozenset[int] = frozenset()
 
 
 def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: bytes) -> Any:
-    """Return the ``data`` member of a successful response, or raise.
+    """The ``data`` member of a successful response, or raise (:func:`unwrap_with_code`)."""
+    return unwrap_with_code(envelope, status, headers, body)[0]
+
+
+def unwrap_with_code(
+    envelope: Envelope, status: int, headers: Mapping[str, str], body: bytes
+) -> tuple[Any, int | None]:
+    """Return the ``data`` member of a successful response and its meta code, or raise.
 
     Raises an :class:`APIError` subclass for an error answer (chosen by meta
     code first, then by HTTP status) and :class:`InvalidResponseError` for a
@@ -88,6 +108,7 @@ def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: by
         envelope.business_error_min_code is not None
         and code is not None
         and code >= envelope.business_error_min_code
+        and code not in envelope.pending_codes
     )
     if status >= 300 or status < 200 or business_error:
         raise _build_error(envelope, status, headers, body, payload, meta, code, business_error)
@@ -107,7 +128,7 @@ def unwrap(envelope: Envelope, status: int, headers: Mapping[str, str], body: by
             headers=headers,
             body=body,
         )
-    return payload["data"]
+    return payload["data"], code
 
 
 _NOT_JSON = object()
@@ -123,12 +144,15 @@ def _build_error(
     code: int | None,
     business_error: bool,
 ) -> APIError:
-    if code is not None and code in envelope.code_errors:
-        cls = envelope.code_errors[code]
-    elif business_error and status < 300:
-        cls = envelope.default_business_error
+    by_code = envelope.code_errors.get(code) if code is not None else None
+    if business_error and 200 <= status < 300:  # under HTTP 2xx: the code says what it is
+        cls = by_code or envelope.default_business_error
     else:
+        # An error status is the typed error of that status; a code's class is used only
+        # where it refines it (4003 TrackingAlreadyExistsError is a BadRequestError).
         cls = error_class_for_status(status)
+        if by_code is not None and issubclass(by_code, cls):
+            cls = by_code
 
     message = meta.get("message")
     if not isinstance(message, str) or not message:
@@ -140,8 +164,7 @@ def _build_error(
     retryable = meta.get("retryable")
     if not isinstance(retryable, bool) and code in envelope.retryable_codes:
         retryable = True
-    lowered = {k.lower(): v for k, v in headers.items()}
-    request_id = next((lowered[h] for h in REQUEST_ID_HEADERS if h in lowered), None)
+    request_id, trace_id = response_ids(headers)
     return cls(
         message,
         status_code=status,
@@ -149,6 +172,7 @@ def _build_error(
         type=error_type if isinstance(error_type, str) else None,
         details=details,
         request_id=request_id,
+        trace_id=trace_id,
         headers=headers,
         api=envelope.name,
         retryable=retryable if isinstance(retryable, bool) else None,

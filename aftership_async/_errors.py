@@ -244,6 +244,7 @@ class APIError(AfterShipError):
         message: ``meta.message``, or a short description when the body had none.
         details: Shipping's ``meta.details`` / Returns' ``meta.errors`` entries.
         request_id: the server's request id header, when present.
+        trace_id: the ``as-trace-id`` header, when present (quote it to AfterShip).
         headers: the response headers.
         api: ``"tracking"``, ``"shipping"`` or ``"returns"``.
         retryable: Shipping's ``meta.retryable`` flag when sent (or ``True`` for a
@@ -263,6 +264,7 @@ class APIError(AfterShipError):
         type: str | None = None,
         details: Sequence[Any] = (),
         request_id: str | None = None,
+        trace_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         api: str | None = None,
         retryable: bool | None = None,
@@ -274,6 +276,7 @@ class APIError(AfterShipError):
         self.type = type
         self.details = list(details)
         self.request_id = request_id
+        self.trace_id = trace_id
         self.headers: Mapping[str, str] = headers if headers is not None else {}
         self.api = api
         self.retryable = retryable
@@ -297,8 +300,11 @@ class APIError(AfterShipError):
         text = f"{', '.join(parts)}: {self.message}"
         if self.details:
             text += f" (details: {self.details!r})"
-        if self.request_id:
-            text += f" [request id {self.request_id}]"
+        ids = [f"request id {self.request_id}"] if self.request_id else []
+        if self.trace_id:
+            ids.append(f"trace id {self.trace_id}")
+        if ids:
+            text += f" [{', '.join(ids)}]"
         return text
 
     def __repr__(self) -> str:
@@ -349,7 +355,7 @@ class UnprocessableEntityError(APIError):
 
 
 class RateLimitError(APIError):
-    """HTTP 429: too many requests; ``headers`` carry the ``X-RateLimit-*`` values."""
+    """HTTP 429: too many requests; ``headers`` carry ``X-RateLimit-*`` or ``RateLimit-*``."""
 
 
 class InternalServerError(APIError):

@@ -47,6 +47,12 @@ class Operation:
     key_code: int | None = None
     #: How a caller finds out what happened when the outcome is unknown.
     check: str | None = None
+    #: (path parameter, regular expression) pairs: a value that does not match is refused
+    #: before the network (the spec's ``schema.pattern`` of the parameter).
+    path_patterns: tuple[tuple[str, str], ...] = ()
+    #: Query parameters the transport writes in a declared wire format, by JSON name
+    #: (``"date-time-seconds"``: the spec's pattern for a date-time query parameter).
+    query_formats: Mapping[str, str] = attrs.field(factory=dict)
     #: ``"POST /labels"``: the rate-limit and log key.
     endpoint: str = attrs.field(init=False)
 

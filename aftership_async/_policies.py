@@ -15,7 +15,6 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 import attrs
@@ -26,6 +25,7 @@ from ._errors import (
     APIError,
     RateLimitError,
 )
+from ._rate_headers import read_rate_limit
 
 __all__ = [
     "Limiter",
@@ -46,8 +46,10 @@ class RetryPolicy:
     retryable (``meta.retryable``, or a code the spec declares retryable),
     timeouts, dropped connections, and success answers whose body is empty,
     cut off or not JSON (a transport fault, like a dropped connection).
-    A wait honours ``Retry-After`` and ``X-RateLimit-Reset`` when the server
-    sends them, else grows exponentially with jitter. ``max_attempts`` counts
+    A wait follows what the server's headers ask for when they ask
+    (:meth:`~aftership_async._rate_headers.RateLimitHeaders.wait`: a 429 waits
+    for the window's reset, ``X-RateLimit-Reset`` or ``RateLimit-Reset``, else
+    ``Retry-After``), else grows exponentially with jitter. ``max_attempts`` counts
     the first try; ``deadline`` bounds the whole call, waits and the attempt
     in flight included (an attempt's timeout is cut to what is left).
 
@@ -90,52 +92,10 @@ def retryable(error: AfterShipError) -> bool:
 
 
 def _server_hint(error: AfterShipError) -> float | None:
+    """The wait the answer's headers ask for (:meth:`RateLimitHeaders.wait`), if any."""
     if not isinstance(error, APIError):
         return None
-    headers = error.headers
-    retry_after = _retry_after(_header(headers, "retry-after"))
-    if retry_after is not None:
-        return retry_after
-    if error.status_code == 429:
-        reset = _header_float(headers, "x-ratelimit-reset")
-        if reset is not None and math.isfinite(reset):
-            # A Unix time in seconds; the window ends at the next whole second.
-            return max(0.05, reset - time.time())
-    return None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` value; None when absent or not a sane wait.
-
-    A number must be finite and not negative (``nan``, ``inf`` and ``-1`` are
-    ignored, not read as "at once"); an HTTP date in the past means now.
-    """
-    if value is None or not value.strip():
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError, OverflowError):
-            return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by lower-case name, from a case-insensitive or a plain mapping."""
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
-
-
-def _header_float(headers: Mapping[str, str], name: str) -> float | None:
-    value = _header(headers, name)
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return read_rate_limit(error.headers).wait(time.time(), refused=error.status_code == 429)
 
 
 RateLimitSetting = Literal["documented"] | float | Mapping[str, float] | None
@@ -216,9 +176,10 @@ class Limiter(Protocol):
         ...
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
-        """Learn from a response's ``X-RateLimit-*`` headers (a 429's included).
+        """Learn from a response's rate-limit headers (a 429's included).
 
-        A learned ``X-RateLimit-Limit`` may lower a rate the user configured
+        The headers are read by :func:`~aftership_async._rate_headers.read_rate_limit`
+        (either spelling, any reset unit). A learned limit may lower a rate the user configured
         (see :func:`explicit_rate`) but never raise it.
         """
         ...
@@ -249,7 +210,7 @@ def configured_rate(setting: RateLimitSetting, endpoint: str, documented: float)
 def explicit_rate(setting: RateLimitSetting, endpoint: str) -> float | None:
     """The rate the user gave for an endpoint (a number, or its entry in a mapping), else None.
 
-    An explicit rate is a cap: a server's ``X-RateLimit-Limit`` may lower it,
+    An explicit rate is a cap: a server's limit header may lower it,
     never raise it. Endpoints on their documented rate (``"documented"``, or
     left out of a mapping) follow the server up and down.
     """
@@ -291,6 +252,9 @@ def is_bulk_traffic() -> bool:
     """True inside :func:`bulk_traffic` (and in ``client.bulk`` helpers)."""
     return _bulk.get()
 
+
+#: Longest pause a limiter takes from a server's reset or ``Retry-After``.
+MAX_PAUSE = 60.0
 
 #: No permit is issued in the last this-many seconds of a wall-clock second:
 #: a request sent then could reach the server after its window has turned and
@@ -367,14 +331,15 @@ class _Bucket:
 
 
 class RateLimiter:
-    """Client-side limits per endpoint, tuned by the server's ``X-RateLimit-*`` headers.
+    """Client-side limits per endpoint, tuned by the server's rate-limit headers.
 
     ``setting``: ``"documented"`` uses each endpoint's documented limit (from
     the spec), a number applies that many requests/second to every endpoint,
     a mapping sets limits by endpoint key (``"GET /trackings/{id}"``; others
-    documented), ``None`` turns limiting off. When a response says
-    ``X-RateLimit-Remaining: 0``, the endpoint waits until ``X-RateLimit-Reset``.
-    A different ``X-RateLimit-Limit`` replaces a documented rate, up or down;
+    documented), ``None`` turns limiting off. When a response says nothing
+    remains, the endpoint waits until the reset (or for ``Retry-After``; see
+    :meth:`~aftership_async._rate_headers.RateLimitHeaders.wait`).
+    A different server limit replaces a documented rate, up or down;
     a rate the user gave is a cap, which a server's limit may only lower.
     Waiters are served in order; one cancelled while waiting takes nothing,
     and a permit released unsent is given back (see :class:`Permit`).
@@ -383,8 +348,14 @@ class RateLimiter:
     def __init__(self, setting: RateLimitSetting = "documented") -> None:
         self.setting = setting
         self._buckets: dict[str, _Bucket] = {}
+
         self._loop: asyncio.AbstractEventLoop | None = None
         self.waited = 0.0
+
+    def for_organization(self, organization: str) -> RateLimiter:
+        """A limiter with this one's setting and a budget of its own: AfterShip
+        counts each organisation's requests apart (``with_options(api_key=...)``)."""
+        return RateLimiter(self.setting)
 
     async def acquire(self, key: str, endpoint: str, documented: float) -> Permit:
         bucket = self._buckets.get(key)
@@ -413,11 +384,10 @@ class RateLimiter:
         bucket = self._buckets.get(key)
         if bucket is None:
             return
-        limit = _header_float(headers, "x-ratelimit-limit")
-        if limit is not None and math.isfinite(limit) and limit > 0:
-            bucket.rate = rate_in_force(bucket.rate, limit, bucket.cap)
-        remaining = _header_float(headers, "x-ratelimit-remaining")
-        reset = _header_float(headers, "x-ratelimit-reset")
-        if remaining is not None and remaining <= 0 and reset is not None:
-            until = time.monotonic() + max(0.0, min(reset - time.time(), 60.0))
+        info = read_rate_limit(headers)
+        if info.limit is not None and info.limit > 0:
+            bucket.rate = rate_in_force(bucket.rate, info.limit, bucket.cap)
+        pause = info.wait(time.time())
+        if pause is not None and pause > 0:
+            until = time.monotonic() + min(pause, MAX_PAUSE)
             bucket.blocked_until = max(bucket.blocked_until, until)

@@ -11,9 +11,11 @@ the other workers of a deployment; this one keeps the count in Redis:
 * a permit released unsent (the caller was cancelled) is uncounted from its
   window if that window is still open; one whose window closed before it was
   sent is refused at send time and asked for again (see :class:`Permit`);
-* a 429 or ``X-RateLimit-Remaining: 0`` seen by any worker pauses every worker
-  on that endpoint until ``X-RateLimit-Reset``; an ``X-RateLimit-Limit`` one
-  worker learns is used by all, under the rate the user configured, if any;
+* a 429 or an exhausted window (``X-RateLimit-Remaining: 0``, or
+  ``RateLimit-Remaining``) seen by any worker pauses every worker on that
+  endpoint until the reset (or for ``Retry-After``), the headers read by the one
+  parser of :mod:`aftership_async._rate_headers`; a limit one worker learns is
+  used by all, under the rate the user configured, if any;
 * bulk traffic (``client.bulk``, the CLI, :func:`bulk_traffic` blocks) takes at
   most ``share`` of each window, single calls may use all of it;
 * each Redis call is bounded by ``timeout``; when Redis fails the limiter paces
@@ -40,16 +42,17 @@ import attrs
 
 from ._errors import ConfigurationError
 from ._policies import (
+    MAX_PAUSE,
     WINDOW_MARGIN,
     Permit,
     RateLimiter,
     RateLimitSetting,
-    _header_float,
     configured_rate,
     explicit_rate,
     is_bulk_traffic,
     rate_in_force,
 )
+from ._rate_headers import read_rate_limit
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -60,9 +63,7 @@ logger = logging.getLogger("aftership_async")
 
 INSTALL_HINT = "pip install 'aftership-async[redis]'"
 
-#: Longest pause taken from a server's ``X-RateLimit-Reset`` or ``Retry-After``.
-MAX_PAUSE = 60.0
-#: A learned ``X-RateLimit-Limit`` lives this long in Redis after it was last published.
+#: A limit learned from the headers lives this long in Redis after it was last published.
 LIMIT_TTL = 3600
 #: How often a worker re-publishes a limit it keeps seeing (so the key is refreshed).
 LIMIT_REFRESH = 600.0
@@ -72,7 +73,7 @@ FAILED: Any = object()
 
 # KEYS[1] window hash {w = window start (µs, Redis time), n = permits issued in it}
 # KEYS[2] pause: Redis time (µs) before which no permit is issued
-# KEYS[3] the limit learned from X-RateLimit-Limit
+# KEYS[3] the limit learned from the rate-limit headers
 # ARGV[1] requests/second configured, ARGV[2] share of a window this caller may fill
 # ARGV[3] the end-of-window margin (µs), ARGV[4] the user's cap on the rate (0: none)
 # -> {1 or 0 (granted), µs to wait before asking again (granted: µs left in the window),
@@ -182,11 +183,6 @@ def _query_password(query: str) -> str | None:
     return None
 
 
-def _finite(headers: Mapping[str, str], name: str) -> float | None:
-    value = _header_float(headers, name)
-    return value if value is not None and math.isfinite(value) else None
-
-
 def _import_redis() -> Any:
     try:
         import redis.asyncio as redis_asyncio
@@ -212,7 +208,7 @@ class RedisLimiterStats:
     recoveries: int = 0
     """Times Redis answered again after an outage."""
     pauses_published: int = 0
-    """Pauses (429 or ``X-RateLimit-Remaining: 0``) shared with the other workers."""
+    """Pauses (a 429 or an exhausted window) shared with the other workers."""
     released: int = 0
     """Permits Redis issued that were given back unsent, while their window was open."""
 
@@ -301,6 +297,10 @@ class RedisRateLimiter:
         else:
             raise ConfigurationError("redis must be a redis.asyncio.Redis client or a factory")
         self._owned: list[Redis] = []
+        #: A limiter of another organisation made by :meth:`for_organization`
+        #: borrows this one's connections: it neither owns nor closes them.
+        self._lender: RedisRateLimiter | None = None
+        self.prefix = prefix
         self.namespace = namespace
         self.setting: RateLimitSetting = rate_limit
         self.share = share
@@ -370,6 +370,29 @@ class RedisRateLimiter:
         password = parts.password or _query_password(parts.query)
         limiter._secret = unquote(password) if password else None
         return limiter
+
+    def for_organization(self, organization: str) -> RedisRateLimiter:
+        """The budget of another organisation on the same Redis, through these connections.
+
+        ``AfterShip(rate_limit=limiter).with_options(api_key=..., organization="acme")``
+        calls it: the new limiter's namespace is ``organization`` (the user's name
+        for it, never the key), its settings are this one's, and it closes nothing:
+        :meth:`aclose` on this limiter closes the connections of both.
+        """
+        _check_name("organization", organization)
+        sibling = RedisRateLimiter(
+            self._lend,
+            namespace=organization,
+            rate_limit=self.setting,
+            share=self.share,
+            fallback=self.fallback,
+            timeout=self.timeout,
+            retry_interval=self.retry_interval,
+            prefix=self.prefix,
+        )
+        sibling._lender = self
+        sibling._secret = self._secret
+        return sibling
 
     def __repr__(self) -> str:
         return (
@@ -451,31 +474,21 @@ class RedisRateLimiter:
         state = self._endpoints.get(key)
         if state is None:
             return
-        limit = _finite(headers, "x-ratelimit-limit")
+        now = time.time()
+        info = read_rate_limit(headers, now)
+        limit = info.limit
         if limit is not None and limit > 0:
             state.learned = limit
             last, when = state.published
             if limit != last or time.monotonic() - when > LIMIT_REFRESH:
                 state.published = (limit, time.monotonic())
                 self._background(self._publish_limit(key, limit))
-        remaining = _finite(headers, "x-ratelimit-remaining")
-        reset = _finite(headers, "x-ratelimit-reset")
-        retry_after = _finite(headers, "retry-after")
-        if remaining is None or remaining > 0:
-            reset = None  # a reset matters only once nothing remains
-        if retry_after is not None and retry_after <= 0:
-            retry_after = None
-        delay = max(
-            reset - time.time() if reset is not None else 0.0,
-            retry_after if retry_after is not None else 0.0,
-        )
-        if delay <= 0:
+        delay = info.wait(now)
+        if delay is None or delay <= 0:
             return
         # This process waits at once; the others as soon as Redis has the pause.
         state.blocked_until = max(state.blocked_until, time.monotonic() + min(delay, MAX_PAUSE))
-        reset_us = int(reset * 1e6) if reset is not None else 0
-        retry_us = int(retry_after * 1e6) if retry_after is not None else 0
-        self._background(self._publish_pause(key, reset_us, retry_us))
+        self._background(self._publish_pause(key, 0, int(min(delay, MAX_PAUSE) * 1e6)))
 
     # -- Redis ---------------------------------------------------------------
 
@@ -587,8 +600,13 @@ class RedisRateLimiter:
         if self._redis is None:
             assert self._factory is not None
             self._redis = self._factory()
-            self._owned.append(self._redis)
+            if self._lender is None:
+                self._owned.append(self._redis)
         return self._redis
+
+    def _lend(self) -> Redis:
+        self._bind_loop()
+        return self._client()
 
     def _bind_loop(self) -> None:
         """Locks and (made) clients belong to one event loop: renew them in a new one."""

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import math
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 import attrs
-from multidict import CIMultiDict, CIMultiDictProxy
 
-from ._envelope import REQUEST_ID_HEADERS
+from ._envelope import response_ids
+from ._rate_headers import read_rate_limit
 
 __all__ = ["APIResponse", "RateLimitState", "raw_response"]
 
@@ -36,57 +36,31 @@ RAW_RESPONSE: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 @attrs.frozen
 class RateLimitState:
-    """The ``X-RateLimit-*`` headers of a response (None where one was absent or unreadable)."""
+    """A response's rate-limit headers (None where one was absent or unreadable).
+
+    Read by the one header parser (:func:`~aftership_async._rate_headers.read_rate_limit`):
+    ``X-RateLimit-*`` or ``RateLimit-*``, a reset in Unix seconds, Unix
+    milliseconds or seconds from now, and ``Retry-After``.
+    """
 
     #: Requests allowed per window for this endpoint.
     limit: int | None
     #: Requests left in the current window.
     remaining: int | None
-    #: When the window resets, Unix seconds.
+    #: When the window resets, Unix seconds (whatever unit the server sent it in).
     reset: float | None
+    #: ``Retry-After`` in seconds (a number or an HTTP-date), when sent.
+    retry_after: float | None = None
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimitState:
-        return cls._from_lookup(_lookup(headers))
-
-    @classmethod
-    def _from_lookup(cls, header: Callable[[str], str | None]) -> RateLimitState:
-        def number(*names: str) -> float | None:
-            for name in names:
-                text = header(name)
-                if text is None:
-                    continue
-                try:
-                    value = float(text)
-                except ValueError:
-                    continue
-                if math.isfinite(value):
-                    return value
-            return None
-
-        limit = number("x-ratelimit-limit", "ratelimit-limit")
-        remaining = number("x-ratelimit-remaining", "ratelimit-remaining")
+        info = read_rate_limit(headers)
         return cls(
-            limit=int(limit) if limit is not None else None,
-            remaining=int(remaining) if remaining is not None else None,
-            reset=number("x-ratelimit-reset", "ratelimit-reset"),
+            limit=int(info.limit) if info.limit is not None else None,
+            remaining=int(info.remaining) if info.remaining is not None else None,
+            reset=info.reset,
+            retry_after=info.retry_after,
         )
-
-
-def _lookup(headers: Mapping[str, str]) -> Callable[[str], str | None]:
-    """A header's value by lower-case name (the last one when a name repeats).
-
-    The transport's headers are a case-insensitive multidict, read as they are;
-    any other mapping is lower-cased once.
-    """
-    if isinstance(headers, (CIMultiDictProxy, CIMultiDict)):
-
-        def get(name: str) -> str | None:
-            values = headers.getall(name, None)
-            return values[-1] if values else None
-
-        return get
-    return {k.lower(): v for k, v in headers.items()}.get
 
 
 class APIResponse(Generic[T]):
@@ -96,8 +70,10 @@ class APIResponse(Generic[T]):
         status_code: the HTTP status.
         headers: the response headers (case-insensitive mapping).
         request_id: the server's request id header, when there is one.
+        trace_id: the ``as-trace-id`` header, when there is one (quote it to AfterShip).
         rate_limit: the endpoint's rate-limit state after this request.
         content: the raw body bytes.
+        meta_code: the envelope's ``meta.code`` (a property, read from ``content``).
     """
 
     __slots__ = (
@@ -108,6 +84,7 @@ class APIResponse(Generic[T]):
         "rate_limit",
         "request_id",
         "status_code",
+        "trace_id",
     )
 
     def __init__(
@@ -121,13 +98,24 @@ class APIResponse(Generic[T]):
         self.status_code = status_code
         self.headers = headers
         self.content = content
-        header = _lookup(headers)
-        self.request_id: str | None = next(
-            (value for value in map(header, REQUEST_ID_HEADERS) if value is not None), None
-        )
-        self.rate_limit = RateLimitState._from_lookup(header)
+        self.request_id, self.trace_id = response_ids(headers)
+        self.rate_limit = RateLimitState.from_headers(headers)
         self._parse = parse
         self._parsed: list[T] = []
+
+    @property
+    def meta_code(self) -> int | None:
+        """The envelope's ``meta.code`` (Shipping: 200, or 3001 for a record still pending).
+
+        Read from :attr:`content` when asked; None when the body has none.
+        """
+        try:
+            payload = json.loads(self.content)
+        except (ValueError, RecursionError):
+            return None
+        meta = payload.get("meta") if isinstance(payload, dict) else None
+        code = meta.get("code") if isinstance(meta, dict) else None
+        return code if isinstance(code, int) and not isinstance(code, bool) else None
 
     def parse(self) -> T:
         """The response's ``data`` as the method's typed model (decoded once, then cached).
@@ -141,6 +129,7 @@ class APIResponse(Generic[T]):
     def __repr__(self) -> str:
         return (
             f"<APIResponse status_code={self.status_code} request_id={self.request_id!r} "
+            f"trace_id={self.trace_id!r} "
             f"rate_limit={self.rate_limit}>"
         )
 

@@ -26,7 +26,7 @@ import random
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
@@ -34,7 +34,7 @@ import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from ._envelope import Envelope, unwrap
+from ._envelope import Envelope, unwrap, unwrap_with_code
 from ._errors import (
     AfterShipError,
     APIConnectionError,
@@ -48,9 +48,11 @@ from ._errors import (
     RateLimitError,
     SessionClosedError,
 )
+from ._hooks import SECRET_HEADERS, CallObserver, Hooks
 from ._lifecycle import Cancellable, State
+from ._network import DEFAULT_NETWORK, Network
 from ._operation import Operation, RetrySafety
-from ._policies import RateLimit, RetryPolicy, make_limiter, retryable
+from ._policies import Limiter, RateLimit, RetryPolicy, make_limiter, retryable
 from ._signing import AuthScheme, Signer, make_signer, sign_request
 from ._types import UNSET, Unset
 from ._version import __version__
@@ -58,6 +60,7 @@ from ._versions import VersionWatch, requested_version
 
 __all__ = [
     "ApiDescription",
+    "Credentials",
     "PreparedRequest",
     "RawResponse",
     "RequestOptions",
@@ -117,23 +120,35 @@ class RequestOptions:
     #: repeat (``create_label`` without ``order_number``, ``create_pickup``...): only
     #: when you know a second purchase or booking cannot happen, or does not matter.
     retry_unsafe: bool = False
+    #: Query parameters added to (or replacing) the method's own, for a parameter
+    #: AfterShip accepts before the spec lists it. ``None`` values are left out.
+    extra_query: Mapping[str, object] = attrs.field(factory=dict)
+    #: Top-level JSON fields added to (or replacing) the request body's; a method
+    #: without a body sends them as its body.
+    extra_body: Mapping[str, Any] = attrs.field(factory=dict)
+    #: Extra headers, the Stainless name of ``headers`` (both are sent; these win).
+    extra_headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define
 class TransportStats:
-    """Counters of one client's traffic, for summaries and tests."""
+    """Counters of one client's traffic, for summaries and tests.
+
+    They count the traffic of the client's own organisation (its credentials).
+    ``organizations`` holds, on the client they were derived from, the figures
+    of each other organisation's client (``with_options(api_key=...,
+    organization="acme")``): ``client.stats.organizations["acme"]``.
+    """
 
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
     limiter_wait: float = 0.0
-
-
-_SECRET_HEADERS = frozenset({"as-api-key", "as-signature-hmac-sha256", "as-signature-rsa-sha256"})
+    organizations: dict[str, TransportStats] = attrs.field(factory=dict)
 
 
 def _masked_headers(headers: Mapping[str, str]) -> str:
-    return repr({k: "********" if k.lower() in _SECRET_HEADERS else v for k, v in headers.items()})
+    return repr({k: "********" if k.lower() in SECRET_HEADERS else v for k, v in headers.items()})
 
 
 @attrs.frozen
@@ -188,6 +203,54 @@ _SESSION_CLOSED = (
 )
 
 
+def _checked_key(api_key: object) -> Secret:
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise ConfigurationError("api_key must be a non-empty string")
+    if any(ord(ch) < 0x20 for ch in api_key):
+        raise ConfigurationError("api_key contains control characters")
+    return Secret(api_key.strip())
+
+
+def _check_organization(name: object) -> str:
+    if (
+        not isinstance(name, str)
+        or not 0 < len(name) <= 100
+        or not all(ch.isalnum() or ch in "-_.:" for ch in name)
+    ):
+        raise ConfigurationError(
+            "organization must be 1 to 100 letters, digits or -_.: characters "
+            "(your own name for the AfterShip organisation, never derived from its key)"
+        )
+    return name
+
+
+@attrs.frozen
+class Credentials:
+    """Another AfterShip organisation's key (and signing secret), under the user's name for it.
+
+    The name keys the organisation's rate budget (a ``RedisRateLimiter``
+    namespace) and its figures in ``client.stats.organizations``.
+    """
+
+    organization: str
+    api_key: Secret = attrs.field(repr=False)
+    signer: Signer | None = attrs.field(repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        organization: object,
+        api_key: object,
+        api_secret: str | None = None,
+        auth: AuthScheme | None = None,
+    ) -> Credentials:
+        return cls(
+            _check_organization(organization),
+            _checked_key(api_key),
+            _build_signer(api_secret, auth),
+        )
+
+
 def _build_signer(api_secret: str | None, auth: AuthScheme | None) -> Signer | None:
     """``None`` for plain API-key auth, else the signer of ``auth`` (default ``"aes"``)."""
     if auth is not None and auth not in ("aes", "rsa"):
@@ -240,8 +303,19 @@ def _is_loopback(host: str) -> bool:
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
-def render_path(template: str, params: Mapping[str, object]) -> str:
-    """Fill ``{name}`` segments, rejecting values that would change the path."""
+def render_path(
+    template: str,
+    params: Mapping[str, object],
+    patterns: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """Fill ``{name}`` segments, rejecting values that would change the path, and values the
+    spec's pattern for the parameter does not match."""
+    for name, pattern in patterns:
+        value = params.get(name)
+        if isinstance(value, str) and _pattern(pattern).fullmatch(value) is None:
+            raise InvalidRequestError(
+                f"path parameter {name!r} must match {pattern}, got {value[:140]!r}"
+            )
     path = template
     for name, value in params.items():
         if value.__class__ is str and value.isalnum() and value.isascii():
@@ -265,6 +339,11 @@ def render_path(template: str, params: Mapping[str, object]) -> str:
     return path
 
 
+@functools.lru_cache(maxsize=64)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 def _check_encodable(what: str, text: str) -> str:
     """``text`` if it can be sent as UTF-8 (no lone surrogates), else InvalidRequestError."""
     try:
@@ -276,14 +355,54 @@ def _check_encodable(what: str, text: str) -> str:
     return text
 
 
-def encode_query(query: Mapping[str, object]) -> list[tuple[str, str]]:
-    """Query pairs in the order given; ``None`` and UNSET are left out."""
+def encode_query(
+    query: Mapping[str, object], formats: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Query pairs in the order given; ``None`` and UNSET are left out.
+
+    ``formats`` (an operation's ``query_formats``, from its spec) names the
+    parameters written in a declared wire format; see :data:`QUERY_FORMATS`.
+    """
     pairs: list[tuple[str, str]] = []
     for name, value in query.items():
         if value is None or isinstance(value, Unset):
             continue
-        pairs.append((name, _query_value(name, value)))
+        wire = formats.get(name) if formats else None
+        if wire is not None:
+            pairs.append((name, QUERY_FORMATS[wire](name, value)))
+        else:
+            pairs.append((name, _query_value(name, value)))
     return pairs
+
+
+def _date_time_seconds(name: str, value: object) -> str:
+    """``YYYY-MM-DDTHH:MM:SS±HH:MM``: whole seconds (a fraction is cut), an explicit offset.
+
+    UTC is ``+00:00``, never ``Z``; an offset that is not whole minutes is
+    written in UTC. A naive datetime has no offset to send: refused, as is a
+    bare date. A string is sent as given.
+    """
+    if isinstance(value, str):
+        return _check_encodable(f"query parameter {name!r}", value)
+    if not isinstance(value, dt.datetime):
+        raise InvalidRequestError(
+            f"query parameter {name!r} takes a datetime with a time zone, "
+            f"got {type(value).__name__}"
+        )
+    offset = value.utcoffset()
+    if offset is None:
+        raise InvalidRequestError(
+            f"query parameter {name!r} is a naive datetime ({value.isoformat()}): AfterShip "
+            "needs an offset, so give it a time zone (e.g. tzinfo=datetime.UTC)"
+        )
+    if offset % dt.timedelta(minutes=1):
+        value = value.astimezone(dt.UTC)
+    return value.replace(microsecond=0).isoformat()
+
+
+#: The wire formats an operation's ``query_formats`` may name (codegen maps the spec's
+#: pattern of a parameter to one of these names).
+QUERY_FORMATS = {"date-time-seconds": _date_time_seconds}
 
 
 def _query_value(name: str, value: object) -> str:
@@ -332,11 +451,13 @@ class Transport:
         rate_limit: RateLimit = "documented",
         max_concurrency: int = 64,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        network: Network | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
-        if not isinstance(api_key, str) or not api_key.strip():
-            raise ConfigurationError("api_key must be a non-empty string")
-        if any(ord(ch) < 0x20 for ch in api_key):
-            raise ConfigurationError("api_key contains control characters")
+        if network is not None and not isinstance(network, Network):
+            raise ConfigurationError("network must be a Network(...)")
+        if hooks is not None and not isinstance(hooks, Hooks):
+            raise ConfigurationError("hooks must be a Hooks(...)")
         if timeout <= 0:
             raise ConfigurationError("timeout must be positive")
         if max_concurrency < 1:
@@ -346,10 +467,21 @@ class Transport:
         if session is not None and session.closed:
             raise SessionClosedError(_SESSION_CLOSED)
         self.max_response_bytes = max_response_bytes
+        self.network = network or DEFAULT_NETWORK
+        #: ``session.request`` keyword arguments of the network settings (proxy, ssl).
+        self._request_kwargs = self.network.request_kwargs()
+        #: None when no hook or tracer is set: the request path then builds no event.
+        self.hooks = hooks if hooks is not None and hooks != Hooks() else None
         #: The transport this one was derived from (``with_options``): it owns the session.
         self._parent: Transport | None = None
-        self._api_key = Secret(api_key.strip())
+        self._api_key = _checked_key(api_key)
         self._signer = _build_signer(api_secret, auth)
+        #: The organisation a ``with_options(api_key=..., organization=...)`` client
+        #: acts for; ``None``: the credentials the root client was built with.
+        self.organization: str | None = None
+        #: Each organisation's rate limiter and figures, shared by every transport
+        #: derived from the root: one budget per organisation, however many clients.
+        self._organizations: dict[str, tuple[Limiter, TransportStats]] = {}
         self._insecure = allow_insecure_http
         self._origin = (
             _check_base_url(base_url, allow_insecure_http=allow_insecure_http) if base_url else None
@@ -379,7 +511,8 @@ class Transport:
         )
 
     def __repr__(self) -> str:
-        return f"Transport(origin={self._origin!r}, base_urls={self._base_urls!r})"
+        organization = "" if self.organization is None else f", organization={self.organization!r}"
+        return f"Transport(origin={self._origin!r}, base_urls={self._base_urls!r}{organization})"
 
     def derive(
         self,
@@ -387,12 +520,16 @@ class Transport:
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | Unset = UNSET,
+        credentials: Credentials | None = None,
     ) -> Transport:
         """A transport with other per-request settings, sharing everything else.
 
-        The session (and its connection pool), credentials, base URLs, the
-        concurrency cap, the statistics and the version watch are shared; the
-        rate limiter too, unless ``rate_limit`` replaces it.
+        The session (and its connection pool), base URLs, the concurrency cap and
+        the version watch are always shared. Credentials, the statistics and the
+        rate limiter are shared too, unless ``credentials`` name another
+        organisation: that one gets its own figures and its own budget (one per
+        organisation, shared by every client of it), or ``rate_limit`` replaces
+        the limiter.
         """
         if timeout is not None and timeout <= 0:
             raise ConfigurationError("timeout must be positive")
@@ -405,6 +542,11 @@ class Transport:
             derived.timeout = timeout
         if retry is not None:
             derived.retry = retry
+        if credentials is not None:
+            derived._api_key = credentials.api_key
+            derived._signer = credentials.signer
+            derived.organization = credentials.organization
+            derived.rate_limiter, derived.stats = self._organization(credentials.organization)
         if not isinstance(rate_limit, Unset):
             derived.rate_limiter = make_limiter(rate_limit)
         return derived
@@ -414,6 +556,24 @@ class Transport:
         if api.name not in self._base_urls:
             return None
         return requested_version(_url_path(self._base_urls[api.name]), _url_path(api.base_url))
+
+    def _organization(self, name: str) -> tuple[Limiter, TransportStats]:
+        """The limiter and figures of organisation ``name``: made on first use, then shared."""
+        root = self._parent or self
+        known = root._organizations.get(name)
+        if known is not None:
+            return known
+        limiter = root.rate_limiter
+        for_organization = getattr(limiter, "for_organization", None)
+        if for_organization is None:
+            raise ConfigurationError(
+                f"the rate limiter {type(limiter).__name__} keeps no budget per organisation "
+                "(it has no for_organization method): pass rate_limit= to with_options"
+            )
+        entry = (cast(Limiter, for_organization(name)), TransportStats())
+        root._organizations[name] = entry
+        root.stats.organizations[name] = entry[1]
+        return entry
 
     def base_url(self, api: ApiDescription) -> str:
         """The API's base URL: a per-API override, else the default under the origin."""
@@ -457,7 +617,8 @@ class Transport:
         if session is None:
             # The connector holds as many connections as requests may be in flight.
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_concurrency),
+                connector=aiohttp.TCPConnector(limit=self.max_concurrency, ssl=self.network.ssl),
+                trust_env=self.network.trust_env,
             )
         elif session.closed:
             if not self._owns_session:
@@ -512,20 +673,36 @@ class Transport:
         json_body: Any = None,
         options: RequestOptions | None = None,
         deadline: float = math.inf,
+        trace_headers: Mapping[str, str] | None = None,
     ) -> PreparedRequest:
         """Build the exact request: URL, headers (with auth and signature) and body."""
         method = operation.method
         endpoint = operation.endpoint
-        full_path = self.base_url(api) + render_path(operation.path, path_params or {})
-        pairs = encode_query(query or {})
+        full_path = self.base_url(api) + render_path(
+            operation.path, path_params or {}, operation.path_patterns
+        )
+        if options is not None and options.extra_query:
+            query = {**(query or {}), **options.extra_query}
+        if options is not None and options.extra_body:
+            json_body = _with_extra_body(json_body, options.extra_body, endpoint)
+        pairs = encode_query(query or {}, operation.query_formats)
         url = full_path + ("?" + urlencode(pairs, quote_via=quote) if pairs else "")
         body = None if json_body is None else _encode_body(json_body, endpoint)
         headers: dict[str, str] = {
             "accept": "application/json",
             "user-agent": self.user_agent,
         }
+        if trace_headers:
+            for name, value in trace_headers.items():
+                _check_header(name, value)
+                headers[name.lower()] = value
         if options is not None:
-            for name, value in options.headers.items():
+            extra = (
+                {**options.headers, **options.extra_headers}
+                if options.extra_headers
+                else options.headers
+            )
+            for name, value in extra.items():
                 if name.lower() in ("as-api-key", "date") or name.lower().startswith(
                     "as-signature"
                 ):
@@ -577,13 +754,46 @@ class Transport:
         :class:`OutcomeUnknownError`. Each attempt is prepared afresh so a
         signature's date stays current, and its timeout is cut to what is left
         of the policy's deadline. The response (status, headers, body) is what
-        ``with_raw_response`` shows.
+        ``with_raw_response`` shows. A closed client raises :class:`ClientClosedError`
+        first, whoever calls: it sends nothing and opens no session.
+
+        With ``hooks=`` set, a :class:`~aftership_async._hooks.CallObserver`
+        follows the call: hooks per attempt, and the tracer's span around it all.
         """
+        self.check_open()
+        hooks = self.hooks
+        if hooks is None:
+            return await self._request(api, operation, path_params, query, json_body, options)
+        call = CallObserver(hooks, operation.name, api.name, operation.method, operation.endpoint)
+        try:
+            result = await self._request(
+                api, operation, path_params, query, json_body, options, call
+            )
+        except BaseException as exc:
+            call.end(exc)
+            raise
+        call.end(None)
+        return result
+
+    async def _request(
+        self,
+        api: ApiDescription,
+        operation: Operation,
+        path_params: Mapping[str, object] | None,
+        query: Mapping[str, object] | None,
+        json_body: Any,
+        options: RequestOptions | None,
+        call: CallObserver | None = None,
+    ) -> tuple[Any, RawResponse]:
         policy = options.retry if options is not None and options.retry else self.retry
         safety: RetrySafety = (
             "idempotent"
             if options is not None and options.retry_unsafe
-            else operation.safety(json_body)
+            else operation.safety(
+                _with_extra_body(json_body, options.extra_body, operation.endpoint)
+                if options is not None and options.extra_body
+                else json_body
+            )
         )
         started = time.monotonic()
         deadline = started + policy.deadline
@@ -601,16 +811,25 @@ class Transport:
                 json_body=json_body,
                 options=options,
                 deadline=deadline,
+                trace_headers=call.trace_headers if call is not None else None,
             )
             try:
-                response = await self.send(prepared)
+                response = await self.send(prepared, call)
                 self.versions.check_headers(api, response.headers, self._requested_version(api))
                 self.rate_limiter.observe(key, response.headers)
-                data = unwrap(envelope, response.status, response.headers, response.body)
+                if call is None:
+                    data = unwrap(envelope, response.status, response.headers, response.body)
+                else:  # the hooks' events carry the success's meta code too
+                    data, code = unwrap_with_code(
+                        envelope, response.status, response.headers, response.body
+                    )
+                    await call.response(response.status, response.headers, code, None)
                 return data, response
             except (APIError, APIConnectionError) as exc:
                 if isinstance(exc, APIError):
                     self.rate_limiter.observe(key, exc.headers)
+                    if call is not None:
+                        await call.response(exc.status_code, exc.headers, exc.code, exc)
                     refusal = operation.key_code is not None and exc.code == operation.key_code
                     if refusal and ambiguous is not None:
                         exc.after_retry(ambiguous)  # the refusal may be of our own attempt
@@ -633,6 +852,8 @@ class Transport:
                 if not unsent:
                     ambiguous = exc
                 self.stats.retries += 1
+                if call is not None:
+                    await call.retry(exc, delay)
                 logger.debug(
                     "retrying %s (%s) after %s, attempt %d of %d, in %.2fs",
                     prepared.endpoint,
@@ -657,8 +878,8 @@ class Transport:
         return delay
 
     def _mask(self, text: str) -> str:
-        """``text`` with the API key (and an AES secret) replaced by asterisks."""
-        for secret in (self._api_key.get(), self._signer_secret()):
+        """``text`` with the API key (an AES secret, the proxy's password) masked."""
+        for secret in (self._api_key.get(), self._signer_secret(), *self.network.secrets()):
             if secret and len(secret) >= 4:
                 text = text.replace(secret, "********")
         return text
@@ -667,7 +888,7 @@ class Transport:
         key = getattr(self._signer, "_key", None)  # AESSigner's secret (RSA keys are objects)
         return key.decode("utf-8", "replace") if isinstance(key, bytes) else None
 
-    async def send(self, request: PreparedRequest) -> RawResponse:
+    async def send(self, request: PreparedRequest, call: CallObserver | None = None) -> RawResponse:
         """One HTTP exchange under the rate limiter and the concurrency cap.
 
         The rate-limit permit comes first, and waiting for it holds no
@@ -676,17 +897,21 @@ class Transport:
         while the call waits for a slot (or the loop stalls), so it is checked
         against the window once the slot is held (:meth:`Permit.commit`) and
         taken again, with the slot given up, if that window has closed. A call
-        cancelled before it is sent gives its permit back.
+        cancelled before it is sent gives its permit back. ``call`` (with
+        hooks set) hears of the wait and of the attempt, just before it is sent.
         """
         limiter = self.rate_limiter
         slots = self._slots
+        wait = 0.0
         if limiter.setting is not None:
             key = _limiter_key(request)
             documented = request.api.rate_limit(request.endpoint)
             while True:
                 waited = time.monotonic()
                 permit = await limiter.acquire(key, request.endpoint, documented)
-                self.stats.limiter_wait += time.monotonic() - waited
+                waited = time.monotonic() - waited
+                wait += waited
+                self.stats.limiter_wait += waited
                 try:
                     await slots.acquire()
                 except BaseException:
@@ -698,6 +923,8 @@ class Transport:
         else:
             await slots.acquire()
         try:
+            if call is not None:
+                await call.attempt(request, wait)
             self.stats.requests += 1
             return await self._send_once(request)
         finally:
@@ -720,6 +947,7 @@ class Transport:
                 data=request.body,
                 timeout=_client_timeout(timeout),
                 allow_redirects=False,
+                **self._request_kwargs,
             ) as resp:
                 body = await _read_body(resp, self.max_response_bytes, request)
                 response = RawResponse(
@@ -803,6 +1031,15 @@ def _url_path(url: str) -> str:
 def _client_timeout(seconds: float) -> aiohttp.ClientTimeout:
     """One (immutable) ClientTimeout per distinct timeout, not one per request."""
     return aiohttp.ClientTimeout(total=seconds)
+
+
+def _with_extra_body(json_body: Any, extra: Mapping[str, Any], endpoint: str) -> Any:
+    """The body with ``RequestOptions.extra_body``'s fields set at its top level."""
+    if json_body is None:
+        return dict(extra)
+    if not isinstance(json_body, dict):
+        raise InvalidRequestError(f"{endpoint}: extra_body needs a JSON object body")
+    return {**json_body, **extra}
 
 
 def _encode_body(json_body: Any, endpoint: str) -> bytes:

@@ -23,7 +23,7 @@ from ._errors import InvalidDataError
 if TYPE_CHECKING:
     import cattrs
 
-__all__ = ["UNSET", "Model", "OpenEnum", "Unset", "malformed_fields"]
+__all__ = ["UNSET", "Model", "OpenEnum", "Unset", "malformed_fields", "use_converter"]
 
 
 @final
@@ -99,28 +99,46 @@ class Model:
     do not carry it.
     """
 
-    __slots__ = ("_malformed",)
+    __slots__ = ("_malformed", "_unknown")
     _malformed: Mapping[str, Any]
+    _unknown: Mapping[str, Any]
 
-    def to_dict(self) -> dict[str, Any]:
+    def unknown_fields(self) -> Mapping[str, Any]:
+        """The fields the decoded JSON had that this model does not know, as received.
+
+        By JSON name; empty when there were none, or when the model was built in
+        code. A field AfterShip added before the spec did is here instead of lost.
+        Only this model's own: a nested model has its own
+        (``tracking.checkpoints[0].unknown_fields()``); ``to_dict(include_unknown=True)``
+        puts them all back.
+        """
+        return getattr(self, "_unknown", _NOTHING_MALFORMED)
+
+    def to_dict(self, *, include_unknown: bool = False) -> dict[str, Any]:
         """The model as the API's JSON value: wire names, ISO dates, ``UNSET`` left out.
 
         Exactly what a request body sends (``None`` stays as ``null``); nested
         models and enums become plain dicts and strings. The inverse of
-        :meth:`from_dict`.
+        :meth:`from_dict`. ``include_unknown=True`` adds back the fields the
+        decoded JSON had that the models do not know (:meth:`unknown_fields`),
+        at every level, so a response round-trips whole.
         """
         out: dict[str, Any] = _converter().unstructure(self)
+        if include_unknown:
+            merged: dict[str, Any] = _with_unknown(self, out)
+            return merged
         return out
 
-    def to_json(self, *, indent: int | None = None) -> str:
+    def to_json(self, *, indent: int | None = None, include_unknown: bool = False) -> str:
         """``json.dumps(self.to_dict())``: a string to store, log or cache."""
-        return json.dumps(self.to_dict(), indent=indent)
+        return json.dumps(self.to_dict(include_unknown=include_unknown), indent=indent)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build the model from its JSON value (what :meth:`to_dict` or the API gives).
 
-        Decoded exactly as a response is: unknown keys are ignored, unknown enum
+        Decoded exactly as a response is: unknown keys are kept aside
+        (:meth:`unknown_fields`), unknown enum
         values kept, and a malformed optional field is set aside
         (:func:`malformed_fields`). Data that does not fit (a missing required
         field, a wrong type in one) raises :class:`~aftership_async.InvalidDataError`,
@@ -145,6 +163,23 @@ class Model:
         except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes
             raise InvalidDataError(f"not JSON for {cls.__name__}: {exc}") from None
         return cls.from_dict(data)
+
+
+def _with_unknown(value: Any, out: Any) -> Any:
+    """``out`` (the JSON of ``value``) with every nested model's unknown fields put back."""
+    if isinstance(value, Model) and isinstance(out, dict):
+        for field in attrs.fields(type(value)):  # type: ignore[arg-type]
+            key = field.metadata.get("json", field.name)  # _converter.JSON_NAME
+            if key in out:
+                out[key] = _with_unknown(getattr(value, field.name), out[key])
+        for key, raw in value.unknown_fields().items():
+            out.setdefault(key, raw)
+        return out
+    if isinstance(value, list) and isinstance(out, list):
+        return [_with_unknown(v, o) for v, o in zip(value, out, strict=False)]
+    if isinstance(value, dict) and isinstance(out, dict):
+        return {k: _with_unknown(value.get(k), o) for k, o in out.items()}
+    return out
 
 
 _CONVERTER: cattrs.Converter | None = None

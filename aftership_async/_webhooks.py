@@ -156,6 +156,12 @@ class WebhookParser(Generic[E]):
     pinned: ApiDescription | None = None
     #: The event's field that receives the delivery's ``as-webhook-version``.
     version_field: str | None = None
+    #: Attribute paths (model attributes, then keys of a JSON object) whose values make the
+    #: delivery's dedupe key, the same across AfterShip's retries (``x-aftership.webhooks.id``).
+    id_fields: tuple[tuple[str, ...], ...] = ()
+    #: Attribute paths ordering two events of one resource; the first both carry decides
+    #: (``x-aftership.webhooks.order``; see :func:`aftership_async.webhooks.is_newer`).
+    order_fields: tuple[tuple[str, ...], ...] = ()
 
     def __attrs_post_init__(self) -> None:
         _PARSERS[self.api] = self

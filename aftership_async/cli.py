@@ -36,8 +36,12 @@ from typing import IO, Any, TextIO
 
 import attrs
 
+# An application of the SDK: the client comes from the public package, like a
+# user's (the cli is not imported by the rest of the runtime).
+from aftership_async import AfterShip
+
 from ._bulk import BulkFailure, BulkResult, TrackingRef
-from ._client import API_DESCRIPTIONS, API_KEY_ENV, AfterShip
+from ._client import API_KEY_ENV
 from ._errors import AfterShipError, APIError, AuthenticationError, InvalidRequestError
 from ._policies import RateLimitSetting
 from ._redis_limiter import RedisRateLimiter
@@ -674,7 +678,7 @@ def _iso_day(value: str) -> dt.date:
 
 def versions_command(args: argparse.Namespace) -> int:
     """``versions``: the pinned API versions and their support windows."""
-    return versions_report(support_status(API_DESCRIPTIONS, args.on), sys.stdout)
+    return versions_report(support_status(AfterShip.APIS, args.on), sys.stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """The Returns API's models and enums (also exported flat from ``aftership_async``)."""
 
-from aftership_async_generated import returns as _generated
-from aftership_async_generated.returns import *  # noqa: F403
+from ._generated import returns as _generated
+from ._generated.returns import *  # noqa: F403
 
 __all__: list[str] = []
 __all__ += _generated.__all__

@@ -1,7 +1,7 @@
 """The Shipping API's models and enums (also exported flat from ``aftership_async``)."""
 
-from aftership_async_generated import shipping as _generated
-from aftership_async_generated.shipping import *  # noqa: F403
+from ._generated import shipping as _generated
+from ._generated.shipping import *  # noqa: F403
 
 __all__: list[str] = []
 __all__ += _generated.__all__

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from aftership_async import AfterShip
-from aftership_async_generated.tracking.api import TrackingAPI
+from aftership_async._generated.tracking.api import TrackingAPI
 
 from ._server import BENCH_KEY
 

@@ -40,7 +40,7 @@ from typing import Any
 import aiohttp
 
 from aftership_async import Tracking
-from aftership_async_generated._converter import CONVERTER
+from aftership_async._generated._converter import CONVERTER
 
 from ._clients import ASYNC_CLIENTS, TRACKING_PREFIX, Sample, _async_client, _drive
 from ._server import BENCH_KEY, running_server

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aftership_async import Tracking
-from aftership_async_generated._converter import CONVERTER
+from aftership_async._generated._converter import CONVERTER
 
 __all__ = ["PAYLOAD", "decoders", "measure_decode"]
 

@@ -50,7 +50,7 @@ async def _work(args: argparse.Namespace) -> dict[str, Any]:
     shared = None
     if args.redis:
         shared = RedisRateLimiter.from_url(
-            args.redis, namespace=args.namespace, rate_limit=args.limit
+            args.redis, namespace=args.namespace, rate_limit=args.limit, timeout=args.redis_timeout
         )
         limiter = shared
     done: list[float] = []
@@ -126,6 +126,7 @@ async def run_workers(
     retry: bool = True,
     concurrency: int = 16,
     start_at: float | None = None,
+    redis_timeout: float = 0.25,
 ) -> dict[str, Any]:
     """Run ``processes`` workers of ``requests`` creates each; their merged figures."""
     start_at = start_at if start_at is not None else time.time() + START_DELAY
@@ -133,7 +134,7 @@ async def run_workers(
                "--limit", str(limit), "--count", str(requests), "--start-at", repr(start_at),
                "--concurrency", str(concurrency), "--namespace", namespace]  # fmt: skip
     if redis_url is not None:
-        command += ["--redis", redis_url]
+        command += ["--redis", redis_url, "--redis-timeout", repr(redis_timeout)]
     if not retry:
         command.append("--no-retry")
     workers = [
@@ -209,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--start-at", type=float, default=0.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--redis", default=None, help="a shared RedisRateLimiter at this URL")
+    parser.add_argument("--redis-timeout", type=float, default=0.25)
     parser.add_argument("--namespace", default="bench")
     parser.add_argument("--no-retry", action="store_true")
     report = asyncio.run(_work(parser.parse_args(argv)))

@@ -1,4 +1,4 @@
-"""The generator: spec/*.yaml -> generated/aftership_async_generated/.
+"""The generator: spec/*.yaml -> aftership_async/_generated/.
 
 ``load`` reads and validates a spec, ``build`` turns it into the plain
 intermediate model of :mod:`codegen.ir`, ``render`` writes Python through the

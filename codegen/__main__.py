@@ -1,8 +1,9 @@
-"""``python -m codegen [--spec-dir spec] [--out generated] [--api-md api.md]``: regenerate.
+"""``python -m codegen [--spec-dir spec] [--out aftership_async] [--api-md api.md]``: regenerate.
 
 Writes the generated package under ``--out`` and the API reference to
 ``--api-md``: ``api.md`` (the repository root) when ``--out`` is the default
-``generated``, else ``api.md`` inside ``--out``.
+``aftership_async`` (the package ``aftership_async/_generated/``), else ``api.md``
+inside ``--out``.
 
 ``python -m codegen diff OLD.yaml NEW.yaml [--json]`` reports what changed between two
 specs of one API and which changes break SDK users (see :mod:`codegen.diff`).
@@ -20,6 +21,8 @@ from .load import SpecError, load
 from .render import render, render_api_md
 
 SPEC_FILES = ("tracking.yaml", "shipping.yaml", "returns.yaml")
+#: The package the generated one goes inside.
+DEFAULT_OUT = Path("aftership_async")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,11 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--spec-dir", type=Path, default=Path("spec"))
-    parser.add_argument("--out", type=Path, default=Path("generated"))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(
         "--api-md",
         type=Path,
-        help="where to write the API reference (default: api.md for --out generated, "
+        help="where to write the API reference (default: api.md for --out aftership_async, "
         "else OUT/api.md)",
     )
     parser.add_argument(
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     written = render(apis, args.out, documents=documents)
     api_md = args.api_md
     if api_md is None:
-        api_md = Path("api.md") if args.out == Path("generated") else args.out / "api.md"
+        api_md = Path("api.md") if args.out == DEFAULT_OUT else args.out / "api.md"
     written.append(render_api_md(apis, api_md))
     print(f"codegen: wrote {len(written)} files under {args.out}")
     return 0

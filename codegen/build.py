@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from .ir import (
+    TEMPORAL_KINDS,
     Alias,
     Api,
+    BulkBinding,
     EnumDef,
     EnumMember,
     ErrorRules,
@@ -22,6 +24,7 @@ from .ir import (
     Pagination,
     Param,
     RetrySafety,
+    TypeKind,
     TypeRef,
     Webhooks,
 )
@@ -89,13 +92,13 @@ class _Builder:
             options: list[Any] = schema.get("oneOf") or schema.get("anyOf") or []
             non_null = [o for o in options if o.get("type") != "null"]
             nullable = len(non_null) != len(options)
-            if _is_date_or_datetime(non_null):
-                return TypeRef("datetime_or_date"), nullable
+            if len(non_null) > 1 and all(_temporal_format(o) for o in non_null):
+                return self.temporal_type(context, non_null), nullable
             if len(non_null) != 1 or len(options) != 2:
                 raise self.fail(
                     context,
-                    "oneOf/anyOf is only allowed as [X, {type: null}] or "
-                    "[date-time string, date string(, null)]",
+                    "oneOf/anyOf is only allowed as [X, {type: null}] or as date and time "
+                    "strings (format " + ", ".join(_TEMPORAL_FORMATS) + ") with an optional null",
                 )
             inner, _ = self.type_of(non_null[0], context)
             return inner, True
@@ -112,10 +115,9 @@ class _Builder:
         if "enum" in schema:
             return self.enum_type(context, schema), nullable or None in schema["enum"]
         if raw_type == "string":
-            fmt = schema.get("format")
-            if fmt == "date-time":
-                return TypeRef("datetime"), nullable
-            return TypeRef("date" if fmt == "date" else "str"), nullable
+            if schema.get("format") in _TEMPORAL_FORMATS:
+                return self.temporal_type(context, [schema]), nullable
+            return TypeRef("str"), nullable
         if raw_type == "integer":
             return TypeRef("int"), nullable
         if raw_type == "number":
@@ -138,6 +140,28 @@ class _Builder:
         if raw_type is None:
             return TypeRef("any"), True
         raise self.fail(context, f"unsupported type {raw_type!r}")
+
+    def temporal_type(self, context: str, options: list[Any]) -> TypeRef:
+        """The Python type of one or more date/time string forms (an ``anyOf``'s branches).
+
+        ``date-time`` and ``date-time-local`` are both a ``datetime`` (aware or naive, as
+        sent), ``date`` a ``date``, ``time-local`` and ``time`` a ``time``; several kinds
+        make a union, written in ``TEMPORAL_KINDS`` order.
+        """
+        kinds = set()
+        for option in options:
+            fmt = option["format"]
+            if fmt in LOCAL_PATTERNS and option.get("pattern") != LOCAL_PATTERNS[fmt]:
+                raise self.fail(
+                    context,
+                    f"format {fmt} needs pattern {LOCAL_PATTERNS[fmt]!r} (JSON Schema "
+                    "validators do not know the format; the pattern is what they check)",
+                )
+            kinds.add(_TEMPORAL_FORMATS[fmt])
+        forms = tuple(k for k in TEMPORAL_KINDS if k in kinds)
+        if len(forms) == 1:
+            return TypeRef(forms[0])
+        return TypeRef("temporal", forms=forms)
 
     def named_type(self, ref: str, context: str) -> TypeRef:
         if not ref.startswith(_SCHEMA_REF):
@@ -237,6 +261,26 @@ class _Builder:
                 raise self.fail(where, f"{name}: x-comma-list must be true or false")
             if comma_list and (location != "query" or ptype.kind != "str"):
                 raise self.fail(where, f"{name}: x-comma-list is for string query parameters")
+            pattern = None
+            wire_format = None
+            declared = self.spec.resolve(param.get("schema", {})).get("pattern")
+            if location == "query" and ptype.kind == "datetime" and declared is not None:
+                # Without a pattern (older specs) a datetime goes out as isoformat() gives it.
+                wire_format = _QUERY_DATE_TIME_PATTERNS.get(declared)
+                if wire_format is None:
+                    raise self.fail(
+                        where,
+                        f"{name}: a date-time query parameter's pattern must be one the client "
+                        f"can write: {sorted(_QUERY_DATE_TIME_PATTERNS)} (spec/CONVENTIONS.md)",
+                    )
+            elif declared is not None:
+                if location != "path" or ptype.kind != "str":
+                    raise self.fail(where, f"{name}: pattern is for string path parameters")
+                try:
+                    re.compile(declared)
+                except (re.error, TypeError) as exc:
+                    raise self.fail(where, f"{name}: invalid pattern: {exc}") from None
+                pattern = declared
             target = path_params if location == "path" else query_params
             target.append(
                 Param(
@@ -245,8 +289,11 @@ class _Builder:
                     location=location,
                     type=ptype,
                     required=bool(param.get("required", location == "path")),
-                    description=clean_text(param.get("description")),
+                    description=clean_text(param.get("description"))
+                    + (_WIRE_FORMAT_NOTES[wire_format] if wire_format else ""),
                     comma_list=comma_list,
+                    pattern=pattern,
+                    wire_format=wire_format,
                 )
             )
         template_names = re.findall(r"{([^}]+)}", path)
@@ -292,14 +339,8 @@ class _Builder:
             )
             if items_field is None or items_field.type.kind != "list" or not items_field.type.item:
                 raise self.fail(where, f"x-pagination.items {items_name!r} is not a list in data")
-            token = {"cursor": "cursor", "next_token": "next_token", "page": "page"}
-            if token[raw_pagination["style"]] not in {p.json_name for p in query_params}:
-                raise self.fail(where, "x-pagination needs its paging query parameter")
-            pagination = Pagination(
-                style=raw_pagination["style"],
-                items=items_name,
-                item_type=items_field.type.item.annotation,
-                method="iter_" + op_id.removeprefix("get_"),
+            pagination = self.pagination(
+                where, raw_pagination, query_params, response_type, items_field, op_id
             )
 
         aliases = tuple(self.alias(where, raw, query_params) for raw in op.get("x-listed-as", []))
@@ -323,6 +364,65 @@ class _Builder:
             pagination=pagination,
             safety=safety,
             aliases=aliases,
+        )
+
+    #: The names each paging style needs besides ``style`` and ``items``, then the optional ones.
+    _PAGING_KEYS: ClassVar[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+        "cursor": (("request", "next"), ("has-more",)),
+        "next_token": (("request", "next"), ()),
+        "page": (("request", "has-more"), ()),
+    }
+
+    def pagination(
+        self,
+        where: str,
+        raw: dict[str, Any],
+        query_params: list[Param],
+        response_type: TypeRef,
+        items_field: Field,
+        op_id: str,
+    ) -> Pagination:
+        """An operation's ``x-pagination`` block: the names the paging engine reads and sends."""
+        style = raw["style"]
+        needed, optional = self._PAGING_KEYS[style]
+        unknown = set(raw) - {"style", "items", *needed, *optional}
+        if unknown:
+            raise self.fail(where, f"x-pagination ({style}): unknown keys {sorted(unknown)}")
+        missing = [key for key in needed if not isinstance(raw.get(key), str)]
+        if missing:
+            raise self.fail(where, f"x-pagination ({style}) needs {missing}")
+        by_json = {p.json_name: p for p in query_params}
+        request = by_json.get(raw["request"])
+        if request is None:
+            name = raw["request"]
+            raise self.fail(where, f"x-pagination.request {name!r} is not a query parameter")
+
+        def path(key: str) -> tuple[str, ...]:
+            """``pagination.next_cursor`` as Python attribute names, checked through the models."""
+            if key not in raw:
+                return ()
+            names: list[str] = []
+            current = response_type
+            for part in str(raw[key]).split("."):
+                model = self.models.get(current.name or "") if current.kind == "model" else None
+                fields = model.fields if model else ()
+                field = next((f for f in fields if f.json_name == part), None)
+                if field is None:
+                    raise self.fail(where, f"x-pagination.{key}: no field {part!r} on the way")
+                names.append(field.py_name)
+                current = field.type
+            return tuple(names)
+
+        assert items_field.type.item is not None
+        return Pagination(
+            style=style,
+            items=items_field.py_name,
+            item_type=items_field.type.item.annotation,
+            method="iter_" + op_id.removeprefix("get_"),
+            token_param=request.json_name,
+            request=request.py_name,
+            next=path("next"),
+            has_more=path("has-more"),
         )
 
     def retry_safety(self, where: str, method: str, raw: Any, body: TypeRef | None) -> RetrySafety:
@@ -395,7 +495,9 @@ class _Builder:
         raw = raw if raw is not None else {}
         if not isinstance(raw, dict):
             raise self.fail("x-aftership.errors", "must be a mapping")
-        unknown = set(raw) - {"business-min-code", "details-key", "retryable-codes", "classes"}
+        unknown = set(raw) - {
+            "business-min-code", "details-key", "retryable-codes", "classes", "pending-codes"
+        }  # fmt: skip
         if unknown:
             raise self.fail("x-aftership.errors", f"unknown keys {sorted(unknown)}")
         minimum = raw.get("business-min-code")
@@ -407,6 +509,11 @@ class _Builder:
         retryable = raw.get("retryable-codes") or []
         if not isinstance(retryable, list) or not all(_code(c) for c in retryable):
             raise self.fail("x-aftership.errors", "retryable-codes must be a list of codes")
+        pending = raw.get("pending-codes") or []
+        if not isinstance(pending, list) or not all(_code(c) for c in pending):
+            raise self.fail("x-aftership.errors", "pending-codes must be a list of codes")
+        if pending and (minimum is None or min(pending) < minimum):
+            raise self.fail("x-aftership.errors", "pending-codes are business codes (>= min)")
         classes = raw.get("classes") or {}
         if not isinstance(classes, dict):
             raise self.fail("x-aftership.errors", "classes must map meta codes to classes")
@@ -415,12 +522,31 @@ class _Builder:
                 raise self.fail(
                     "x-aftership.errors", f"classes: {code!r}: {name!r} is not an error class"
                 )
+        if set(classes) & set(pending):
+            raise self.fail("x-aftership.errors", "a pending code cannot also have an error class")
         return ErrorRules(
             business_min_code=minimum,
             details_key=details,
             retryable_codes=tuple(sorted(retryable)),
             classes=tuple(sorted(classes.items())),
+            pending_codes=tuple(sorted(pending)),
         )
+
+    def rate_limit_headers(self, raw: Any) -> None:
+        """The top-level ``x-aftership.rate-limit-headers`` block, checked.
+
+        It says how the API spells its headers, for the fake server (which reads the
+        spec) and the reader; the client reads every spelling and unit whatever it says.
+        """
+        if raw is None:
+            return
+        where = "x-aftership.rate-limit-headers"
+        if not isinstance(raw, dict) or set(raw) - {"prefix", "reset"}:
+            raise self.fail(where, "must be a mapping of prefix and reset")
+        if raw.get("prefix", "X-RateLimit-") not in ("X-RateLimit-", "RateLimit-"):
+            raise self.fail(where, "prefix must be X-RateLimit- or RateLimit-")
+        if raw.get("reset", "unix-seconds") not in _RESET_UNITS:
+            raise self.fail(where, f"reset must be one of {', '.join(_RESET_UNITS)}")
 
     def webhooks(self, raw: Any) -> Webhooks | None:
         """The top-level ``x-aftership.webhooks`` block, checked against the models."""
@@ -430,7 +556,8 @@ class _Builder:
         if not isinstance(raw, dict):
             raise self.fail(where, "must be a mapping")
         unknown = set(raw) - {
-            "parser", "event", "signature-headers", "time-field", "time-required", "version-field"
+            "parser", "event", "signature-headers", "time-field", "time-required", "version-field",
+            "id", "order",
         }  # fmt: skip
         if unknown:
             raise self.fail(where, f"unknown keys {sorted(unknown)}")
@@ -455,6 +582,12 @@ class _Builder:
                 raise self.fail(where, f"{name!r} is not a field of {model.name}")
         if time_field is None:
             raise self.fail(where, "time-field is required")
+        paths: dict[str, tuple[tuple[str, ...], ...]] = {}
+        for key in ("id", "order"):
+            value = raw.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.fail(where, f"{key} must be a list of field paths")
+            paths[key] = tuple(self.webhook_path(where, model, v) for v in value)
         return Webhooks(
             parser=parser,
             event=model.name,
@@ -464,6 +597,8 @@ class _Builder:
             version_field=next(
                 (f.py_name for f in model.fields if f.json_name == version_field), None
             ),
+            id_fields=paths["id"],
+            order_fields=paths["order"],
         )
 
     def resources(self, raw: Any, operations: list[Operation]) -> None:
@@ -504,6 +639,99 @@ class _Builder:
                 if not all(c is None or _code(c) for c in [*codes, rule.get("over-limit")]):
                     raise self.fail(f"{here}.lifecycle.{action}", "codes must be integers")
 
+    def bulk(self, raw: Any, operations: list[Operation], errors: ErrorRules) -> BulkBinding | None:
+        """The top-level ``x-aftership.bulk`` block, checked against the operations."""
+        if raw is None:
+            return None
+        where = "x-aftership.bulk"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must be a mapping")
+        unknown = set(raw) - {"lookup", "create", "get", "detect", "not-found-code"}
+        if unknown:
+            raise self.fail(where, f"unknown keys {sorted(unknown)}")
+        by_id = {op.operation_id: op for op in operations}
+
+        def named(key: str) -> Operation:
+            value = raw.get(key)
+            name = value.get("operation") if isinstance(value, dict) else value
+            if name not in by_id:
+                raise self.fail(where, f"{key}: {name!r} is not an operation of this spec")
+            return by_id[str(name)]
+
+        def body_model(op: Operation, *fields: str) -> str:
+            model = self.models.get(op.body.name or "") if op.body else None
+            names = {f.json_name for f in model.fields} if model else set()
+            if model is None or not set(fields) <= names:
+                raise self.fail(where, f"{op.operation_id} needs a body model with {list(fields)}")
+            return model.name
+
+        lookup, create, get, detect = (named(k) for k in ("lookup", "create", "get", "detect"))
+        raw_lookup = raw["lookup"] if isinstance(raw["lookup"], dict) else {}
+        params = {p.json_name: p for p in lookup.query_params}
+        numbers = raw_lookup.get("numbers")
+        page_size = raw_lookup.get("page-size") or {}
+        per_request = raw_lookup.get("per-request")
+        if lookup.pagination is None or numbers not in params:
+            raise self.fail(where, "lookup needs a paginated operation and its numbers parameter")
+        if not isinstance(page_size, dict) or page_size.get("param") not in params:
+            raise self.fail(where, "lookup.page-size needs {param: <query parameter>, value: n}")
+        if not _code(per_request) or not _code(page_size.get("value")):
+            raise self.fail(where, "lookup.per-request and lookup.page-size.value are integers")
+        item = lookup.pagination.item_type
+        if create.response.annotation != item or get.response.annotation != item:
+            raise self.fail(where, f"create and get must answer the lookup's item, {item}")
+        if len(get.path_params) != 1:
+            raise self.fail(where, "get takes exactly one path parameter, the id")
+        classes = dict(errors.classes)
+        already_exists = classes.get(create.safety.key_code or -1)
+        if already_exists is None:
+            raise self.fail(where, "create needs a natural-key code in x-aftership.errors.classes")
+        not_found = raw.get("not-found-code")
+        if not _code(not_found) or not_found not in classes:
+            raise self.fail(where, "not-found-code must be a code of x-aftership.errors.classes")
+        return BulkBinding(
+            lookup=lookup.pagination.method,
+            numbers_param=params[str(numbers)].py_name,
+            per_request=int(str(per_request)),
+            page_size_param=params[str(page_size["param"])].py_name,
+            page_size=int(page_size["value"]),
+            create=create.operation_id,
+            create_request=body_model(create, "tracking_number", "slug"),
+            get=get.operation_id,
+            detect=detect.operation_id,
+            detect_request=body_model(detect, "tracking_number"),
+            detect_result=detect.response.annotation,
+            item=item,
+            already_exists=already_exists,
+            not_found_code=int(not_found),
+        )
+
+    def webhook_path(self, where: str, model: Model, dotted: str) -> tuple[str, ...]:
+        """A dotted JSON path into the event model as attribute names, then plain keys.
+
+        ``msg.updated_at`` -> ``("msg", "updated_at")`` with each model field's Python
+        name; under a JSON object field (``data`` of Shipping) the rest are dict keys.
+        """
+        steps: list[str] = []
+        current: Model | None = model
+        parts = dotted.split(".")
+        for index, part in enumerate(parts):
+            if current is None:  # inside a plain JSON object
+                steps.append(part)
+                continue
+            field = next((f for f in current.fields if f.json_name == part), None)
+            if field is None:
+                raise self.fail(where, f"{dotted!r}: {part!r} is not a field of {current.name}")
+            steps.append(field.py_name)
+            kind = field.type.kind
+            if kind == "model":
+                current = self.models[str(field.type.name)]
+            elif kind in ("dict", "any"):
+                current = None
+            elif index < len(parts) - 1:
+                raise self.fail(where, f"{dotted!r}: {part!r} has no fields")
+        return tuple(steps)
+
     def build(self) -> Api:
         meta = self.doc.get("x-aftership")
         if not isinstance(meta, dict):
@@ -523,18 +751,22 @@ class _Builder:
                         seen_ids.add(op_id)
                     operations.append(op)
         self.resources(meta.get("resources"), operations)
+        errors = self.error_rules(meta.get("errors"))
+        bulk = self.bulk(meta.get("bulk"), operations, errors)
         support = meta.get("support") or {}
         scope = meta.get("rate-limit-scope", "endpoint")
         if scope not in ("endpoint", "api"):
             raise self.fail("x-aftership", "rate-limit-scope must be 'endpoint' or 'api'")
+        self.rate_limit_headers(meta.get("rate-limit-headers"))
         return Api(
             name=str(meta["api"]),
             title=clean_text(self.doc["info"]["title"]),
             version=str(meta["version"]),
             base_url=self.doc["servers"][0]["url"].rstrip("/"),
             envelope=str(meta["envelope"]),
-            errors=self.error_rules(meta.get("errors")),
+            errors=errors,
             webhooks=self.webhooks(meta.get("webhooks")),
+            bulk=bulk,
             default_rate_limit=float(meta.get("default-rate-limit", 10)),
             rate_limit_scope=scope,
             released=_iso_date(support.get("released")),
@@ -550,6 +782,20 @@ class _Builder:
 
 _CLASS_NAME = re.compile(r"[A-Z][A-Za-z]*Error")
 
+#: What a parameter's docs add for its wire format.
+_WIRE_FORMAT_NOTES = {
+    "date-time-seconds": " Give an aware datetime: it goes out in whole seconds with an explicit"
+    " offset (`+00:00`, never `Z`); a naive one raises InvalidRequestError.",
+}
+
+_RESET_UNITS = ("unix-seconds", "unix-milliseconds", "delta-seconds")
+
+#: The patterns a ``format: date-time`` query parameter may declare, and the wire format
+#: each stands for (the runtime's names): whole seconds and an explicit offset, no ``Z``.
+_QUERY_DATE_TIME_PATTERNS = {
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$": "date-time-seconds",
+}
+
 
 def lifecycle_ops(lifecycle: dict[str, Any]) -> list[str]:
     """The operations a resource's lifecycle rules name."""
@@ -561,10 +807,34 @@ def _code(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_date_or_datetime(options: list[Any]) -> bool:
-    """``[{type: string, format: date-time}, {type: string, format: date}]``, in any order."""
-    formats = sorted(o.get("format", "") for o in options if o.get("type") == "string")
-    return len(options) == 2 and formats == ["date", "date-time"]
+#: String formats holding a date or a time, and the Python type of each. ``date-time-local``
+#: and ``time-local`` (the OpenAPI Format Registry's: RFC 3339 without the offset) are for
+#: values AfterShip documents without an offset; validators do not know them, so each
+#: carries a ``pattern`` they check.
+_TEMPORAL_FORMATS: dict[str, TypeKind] = {
+    "date-time": "datetime",
+    "date-time-local": "datetime",
+    "date": "date",
+    "time-local": "time",
+    "time": "time",
+}
+#: The pattern each local form carries (spec/CONVENTIONS.md "Dates and times").
+LOCAL_PATTERNS = {
+    "date-time-local": (
+        r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?$"
+    ),
+    "time-local": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+}
+
+
+def _temporal_format(schema: Any) -> bool:
+    """Whether ``schema`` is ``{type: string, format: <a date or time format>}``."""
+    return (
+        isinstance(schema, dict)
+        and schema.get("type") == "string"
+        and schema.get("format") in _TEMPORAL_FORMATS
+    )
 
 
 def _iso_date(value: Any) -> str | None:

@@ -25,6 +25,8 @@ Breaking (exit code 1):
   paginating iterator (``iter_*``) removed;
 - a parameter removed; a path parameter added or removed (they are
   positional); a parameter added as required; a parameter becoming required;
+  a path parameter's ``pattern`` added or changed (the client refuses values it
+  used to send);
 - a type changed anywhere (parameter, request body, response, field,
   iterator item): annotations are compared after following class renames; a
   parameter or request-only field that only widens (``str`` -> ``str | list[str]``)
@@ -43,9 +45,10 @@ Breaking (exit code 1):
 
 Not breaking (reported, exit code 0 if nothing else breaks): added methods,
 iterators, models, enums, optional parameters, optional request fields and
-response fields; enum values added (enums are open); a request field becoming
-optional or nullable; a response field becoming required or non-nullable; a
-path parameter renamed (positional-only); a method's endpoint, HTTP method,
+response fields; enum values added (enums are open); a path parameter's
+pattern removed; a request field becoming optional or nullable; a response
+field becoming required or non-nullable; a path parameter renamed
+(positional-only); a method's endpoint, HTTP method,
 listed method, alias target or fixed query, success status or rate limit
 changed (the call signature still works); the pinned version, base URL and
 default rate limit; other ``x-*`` extensions on operations. Summaries,
@@ -551,6 +554,12 @@ class _Differ:
             if before != after:
                 text = f"path parameter {n.py_name} type {o.annotation} -> {after}"
                 report(f"path {index}", text, not _widened(before, after))
+            if o.pattern != n.pattern:
+                # A new or changed pattern refuses, before the network, values that were sent.
+                text = (
+                    f"path parameter {n.py_name} pattern {o.pattern or '-'} -> {n.pattern or '-'}"
+                )
+                report(f"path {index} pattern", text, n.pattern is not None)
 
     def query_params(
         self,

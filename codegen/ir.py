@@ -17,7 +17,9 @@ TypeKind = Literal[
     "any",
     "datetime",
     "date",
-    "datetime_or_date",
+    "time",
+    # A union of two or three of datetime, date and time (``TypeRef.forms``).
+    "temporal",
     "model",
     "enum",
     "list",
@@ -32,9 +34,11 @@ _SCALARS = {
     "any": "Any",
     "datetime": "datetime.datetime",
     "date": "datetime.date",
-    # A carrier may give a bare date where a time is usual: never invent midnight.
-    "datetime_or_date": "datetime.datetime | datetime.date",
+    "time": "datetime.time",
 }
+
+#: The Python types of date and time values, in the order a union of them is written.
+TEMPORAL_KINDS: tuple[TypeKind, ...] = ("datetime", "date", "time")
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,17 @@ class TypeRef:
     kind: TypeKind
     name: str | None = None
     item: TypeRef | None = None
+    #: ``temporal`` only: the kinds of the union, in ``TEMPORAL_KINDS`` order. A value
+    #: is decoded as what it is (a carrier's bare date never becomes midnight, a time of
+    #: day never gets a date).
+    forms: tuple[TypeKind, ...] = ()
 
     @property
     def annotation(self) -> str:
         if self.kind in _SCALARS:
             return _SCALARS[self.kind]
+        if self.kind == "temporal":
+            return " | ".join(_SCALARS[form] for form in self.forms)
         if self.kind in ("model", "enum"):
             assert self.name
             return self.name
@@ -69,7 +79,7 @@ class TypeRef:
 
     @property
     def uses_datetime_module(self) -> bool:
-        return any(self.mentions(k) for k in ("datetime", "date", "datetime_or_date"))
+        return any(self.mentions(k) for k in (*TEMPORAL_KINDS, "temporal"))
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,11 @@ class Param:
     #: ``x-comma-list: true``: a string of comma-separated values; a list or
     #: tuple of strings is accepted too and joined with commas by the transport.
     comma_list: bool = False
+    #: A path parameter's ``schema.pattern``: the client refuses other values before sending.
+    pattern: str | None = None
+    #: How the transport writes a value of this query parameter (``Operation.query_formats``):
+    #: ``"date-time-seconds"`` for a ``format: date-time`` with AfterShip's pattern.
+    wire_format: str | None = None
 
     @property
     def annotation(self) -> str:
@@ -186,15 +201,20 @@ class Param:
 @dataclass(frozen=True)
 class Pagination:
     style: Literal["cursor", "next_token", "page"]
+    #: The Python name of the ``data`` field holding a page's items.
     items: str
     #: The annotation of one item (``Tracking``).
     item_type: str
     #: ``get_trackings`` -> ``iter_trackings``.
     method: str
-
-    @property
-    def token_param(self) -> str:
-        return {"cursor": "cursor", "next_token": "next_token", "page": "page"}[self.style]
+    #: The query parameter carrying the position (``cursor``, ``next_token``, ``page``): its
+    #: wire name (left out of the ``iter_*`` method) and its keyword in the list method.
+    token_param: str
+    request: str
+    #: Python attribute path from ``data`` to the next position (cursor, next_token styles).
+    next: tuple[str, ...] = ()
+    #: Python attribute path from ``data`` to "there are more pages" (cursor, page styles).
+    has_more: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -258,6 +278,11 @@ class Operation:
     aliases: tuple[Alias, ...] = ()
 
     @property
+    def query_formats(self) -> tuple[tuple[str, str], ...]:
+        """``(json name, wire format)`` of the query parameters the transport must format."""
+        return tuple((p.json_name, p.wire_format) for p in self.query_params if p.wire_format)
+
+    @property
     def constant(self) -> str:
         """The module constant holding the operation's description: ``CREATE_LABEL``."""
         return self.operation_id.upper()
@@ -273,6 +298,11 @@ class Operation:
     def endpoint(self) -> str:
         return f"{self.method} {self.path}"
 
+    @property
+    def path_patterns(self) -> tuple[tuple[str, str], ...]:
+        """(JSON name, pattern) of each path parameter the spec constrains."""
+        return tuple((p.json_name, p.pattern) for p in self.path_params if p.pattern is not None)
+
 
 @dataclass(frozen=True)
 class ErrorRules:
@@ -286,6 +316,9 @@ class ErrorRules:
     retryable_codes: tuple[int, ...]
     #: Meta code -> the name of the runtime's exception class, in code order.
     classes: tuple[tuple[int, str], ...]
+    #: Meta codes at or above ``business_min_code`` that are a success whose record is
+    #: still pending (Shipping 3001): the data is returned for the caller to poll.
+    pending_codes: tuple[int, ...] = ()
 
     @property
     def class_names(self) -> list[str]:
@@ -306,6 +339,38 @@ class Webhooks:
     time_required: bool
     #: The event field receiving ``as-webhook-version`` (None: unversioned webhooks).
     version_field: str | None
+    #: Attribute paths whose values make a delivery's dedupe key (``x-aftership.webhooks.id``).
+    id_fields: tuple[tuple[str, ...], ...] = ()
+    #: Attribute paths ordering two events of one resource, first decides (``order``).
+    order_fields: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class BulkBinding:
+    """What the bulk helpers call (``x-aftership.bulk``), bound by the generated layer.
+
+    The runtime's ``Bulk`` is generic: the generated ``_bulk.py`` hands it these
+    methods of the API group, the request models and the error classes.
+    """
+
+    #: The ``iter_*`` method that finds trackings by number, and its parameters.
+    lookup: str
+    numbers_param: str
+    per_request: int
+    page_size_param: str
+    page_size: int
+    create: str
+    create_request: str
+    get: str
+    detect: str
+    detect_request: str
+    detect_result: str
+    #: The one resource all of them answer (``Tracking``).
+    item: str
+    #: The error class of the create's natural-key refusal (a repeat of a create).
+    already_exists: str
+    #: The meta code of a lookup that found nothing.
+    not_found_code: int
 
 
 @dataclass(frozen=True)
@@ -317,6 +382,8 @@ class Api:
     envelope: str
     errors: ErrorRules
     webhooks: Webhooks | None
+    #: The top-level ``x-aftership.bulk`` block (None: this API has no bulk helpers).
+    bulk: BulkBinding | None
     default_rate_limit: float
     #: ``"endpoint"``: each endpoint has its own rate budget; ``"api"``: one for the whole API.
     rate_limit_scope: str

@@ -20,7 +20,8 @@ import jinja2
 
 from .ir import Api, InputConverter, Operation, Param, TypeRef
 
-PACKAGE = "aftership_async_generated"
+#: The generated package, written under ``--out`` (the ``aftership_async`` package).
+PACKAGE = "_generated"
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -29,7 +30,7 @@ def _docstring(text: str, indent: int, width: int = 96) -> str:
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines: list[str] = []
     for paragraph in text.split("\n\n"):
-        wrapped = textwrap.wrap(paragraph, width=width - indent) or [""]
+        wrapped = textwrap.wrap(paragraph, width=width - indent, break_on_hyphens=False) or [""]
         lines.extend(wrapped)
         lines.append("")
     body = ("\n" + " " * indent).join(lines[:-1])
@@ -120,6 +121,13 @@ def render(
         emit(f"{api.name}/api.py", "api.py.jinja", **common)
         emit(f"{api.name}/__init__.py", "api_init.py.jinja", **common)
     emit("_converter.py", "converter.py.jinja", apis=apis, sources=sources)
+    bulk_apis = [api for api in apis if api.bulk]
+    if len(bulk_apis) > 1:
+        raise ValueError("only one API may declare x-aftership.bulk")
+    bulk_api = bulk_apis[0] if bulk_apis else None
+    if bulk_api is not None:
+        emit("_bulk.py", "bulk.py.jinja", api=bulk_api, sources=[bulk_api.spec_file])
+    emit("_client.py", "client.py.jinja", apis=apis, bulk_api=bulk_api, sources=sources)
     if any(api.webhooks for api in apis):
         emit("_webhooks.py", "webhooks.py.jinja", apis=apis, sources=sources)
     emit("__init__.py", "package_init.py.jinja", apis=apis, sources=sources)

@@ -1,7 +1,8 @@
 """Real data never sinks a response: bare dates, empty dates, malformed optional values.
 
 * a ``datetime | date`` field takes a date-time or a bare date (never midnight
-  invented) and encodes each back to the same string;
+  invented) and encodes each back to the same string; a union with ``time`` takes
+  ``HH:MM`` too, and a form the union does not name is an error;
 * ``""`` in a nullable date, date-time or date-or-date-time field is ``None``;
 * in a ``Model``, a malformed value in an optional field leaves the field
   ``UNSET``, keeps the raw value for ``malformed_fields`` and logs one warning
@@ -25,8 +26,10 @@ import aftership_async
 from aftership_async import UNSET, InvalidResponseError, Tracking, Unset, malformed_fields
 from aftership_async._api import structure_response
 from aftership_async._converter import _WARNED, make_converter
+from aftership_async._generated import CONVERTER
 from aftership_async._types import Model
-from aftership_async_generated import CONVERTER
+
+PLUS8 = dt.timezone(dt.timedelta(hours=8))
 
 # -- hand-written models (the generated ones have the same shape) -----------
 
@@ -162,11 +165,59 @@ def test_a_bare_date_never_becomes_midnight(conv: cattrs.Converter) -> None:
     assert value == dt.datetime(2022, 1, 17, 10)
 
 
+@pytest.mark.parametrize(
+    ("union", "text", "expected"),
+    [
+        (dt.datetime | dt.date | dt.time, "10:30", dt.time(10, 30)),
+        (dt.datetime | dt.date | dt.time, "2016-09-20", dt.date(2016, 9, 20)),
+        (dt.datetime | dt.date | dt.time, "2016-09-20T08:00:00", dt.datetime(2016, 9, 20, 8)),
+        (dt.date | dt.time, "08:30:15", dt.time(8, 30, 15)),
+        (dt.date | dt.time, "2016-09-20", dt.date(2016, 9, 20)),
+        (dt.datetime | dt.time, "23:59", dt.time(23, 59)),
+        (dt.datetime | dt.time, "2016-09-20", dt.datetime(2016, 9, 20)),  # no date in the union
+        (dt.time | dt.datetime | dt.date | None, "10:30+08:00", dt.time(10, 30, tzinfo=PLUS8)),
+    ],
+)
+def test_a_union_of_date_and_time_types_takes_each_form_it_names(
+    conv: cattrs.Converter, union: object, text: str, expected: object
+) -> None:
+    value = conv.structure(text, hint(union))
+    assert type(value) is type(expected) and value == expected
+    assert conv.structure(conv.unstructure(value), hint(union)) == expected
+
+
+@pytest.mark.parametrize(
+    ("union", "text"),
+    [
+        (dt.date | dt.time, "2016-09-20T08:00:00"),  # a date-time where none is named
+        (dt.datetime | dt.date, "10:30"),  # a time of day where none is named
+        (dt.datetime | dt.date | dt.time, "25:00"),
+        (dt.datetime | dt.date | dt.time, "soon"),
+    ],
+)
+def test_a_form_the_union_does_not_name_is_an_error(
+    conv: cattrs.Converter, union: object, text: str
+) -> None:
+    with pytest.raises(ValueError):
+        conv.structure(text, hint(union))
+    with pytest.raises(TypeError, match="expected a"):
+        conv.structure(1030, hint(union))
+
+
+def test_a_time_encodes_as_hh_mm_when_it_has_no_seconds(conv: cattrs.Converter) -> None:
+    assert conv.unstructure(dt.time(10, 30)) == "10:30"
+    assert conv.unstructure(dt.time(10, 30, 5)) == "10:30:05"
+    assert conv.unstructure(dt.time(10, 30, tzinfo=dt.UTC)) == "10:30Z"
+    assert conv.structure("10:30Z", dt.time) == dt.time(10, 30, tzinfo=dt.UTC)
+
+
 def test_other_unions_are_still_refused(conv: cattrs.Converter) -> None:
     with pytest.raises(TypeError, match="unsupported union"):
         conv.structure(1, hint(int | str))
     with pytest.raises(TypeError, match="unsupported union"):
         conv.structure("2022-01-20", hint(dt.datetime | dt.date | str))
+    with pytest.raises(TypeError, match="unsupported union"):
+        conv.structure("10:30", hint(dt.time | str))
 
     @attrs.define(kw_only=True)
     class Odd(Model):

@@ -1,8 +1,11 @@
-"""AfterShip's own 2026-07 Tracking examples decode and re-encode with nothing dropped.
+"""AfterShip's own example payloads: they fit the spec, and decode with nothing dropped.
 
-``test_operations`` checks that every value a model keeps is right; this checks the
-other direction: every key of AfterShip's example payloads has a home in the models,
-so a user who stores ``to JSON`` of what they got loses nothing.
+Every example request and response body of the three APIs validates against the spec
+with a standard JSON Schema validator (Draft 2020-12, format assertion on: a date-time
+needs its offset unless the spec declares the offset-less form too). ``test_operations``
+checks that every value a model keeps is right; this also checks the other direction:
+every key of AfterShip's 2026-07 Tracking examples has a home in the models, so a user
+who stores ``to JSON`` of what they got loses nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import jsonschema
 import pytest
 
 import aftership_async
-from aftership_async_generated import CONVERTER
+from aftership_async._generated import CONVERTER
 
 from .specdata import body_schema_name, data_schema_name, example_index, find_operation, operations
+from .testing.helpers import spec_document
 
 
 def assert_same(encoded: Any, original: Any, where: str = "data") -> None:
@@ -43,11 +48,11 @@ def assert_same(encoded: Any, original: Any, where: str = "data") -> None:
         assert encoded == original, where
 
 
-def _payloads() -> list[tuple[str, str, Any]]:
-    """(id, model name, JSON) for every Tracking example request and response body."""
+def _payloads(apis: tuple[str, ...] = ("tracking",)) -> list[tuple[str, str, Any]]:
+    """(id, model name, JSON) for every example request and response body of ``apis``."""
     out = []
     for (api, method, path), ex in sorted(example_index().items()):
-        if api != "tracking":
+        if api not in apis:
             continue
         op = next(o for m, p, o in operations(api) if (m, p) == (method, path))
         name = body_schema_name(op)
@@ -70,6 +75,39 @@ def _payloads() -> list[tuple[str, str, Any]]:
 
 
 PAYLOADS = _payloads()
+ALL_PAYLOADS = {api: _payloads((api,)) for api in ("tracking", "shipping", "returns")}
+FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
+
+
+def test_the_validator_checks_date_formats() -> None:
+    """Without its RFC 3339 checker, jsonschema would pass any string as a date-time."""
+    assert FORMATS.conforms("2022-01-21T15:00:00Z", "date-time")
+    assert not FORMATS.conforms("2022-01-21T15:00:00", "date-time")  # no offset
+    assert not FORMATS.conforms("2022-02-30", "date")
+
+
+@pytest.mark.parametrize(
+    ("api", "name", "payload"),
+    [(api, *p[1:]) for api, payloads in ALL_PAYLOADS.items() for p in payloads],
+    ids=[f"{api} {p[0]}" for api, payloads in ALL_PAYLOADS.items() for p in payloads],
+)
+def test_every_example_validates_against_the_spec(api: str, name: str, payload: Any) -> None:
+    root = {"$ref": f"#/components/schemas/{name}", "components": spec_document(api)["components"]}
+    validator = jsonschema.Draft202012Validator(root, format_checker=FORMATS)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(payload)]
+    assert errors == []
+
+
+def test_the_examples_carry_offset_less_date_times() -> None:
+    """The forms T4 is about are in the examples validated above (so the test covers them)."""
+    (_, _, ex) = next(p for p in PAYLOADS if p[0] == "GET /trackings/{id} 200")
+    assert ex["shipment_pickup_date"] == "2022-01-21T15:00:00"
+    assert ex["shipment_delivery_date"] == "2022-01-29T11:23:00"
+    tracking = CONVERTER.structure(ex, aftership_async.Tracking)
+    assert tracking.shipment_pickup_date == dt.datetime(2022, 1, 21, 15)  # naive, as given
+    assert isinstance(tracking.shipment_pickup_date, dt.datetime)
+    assert tracking.shipment_pickup_date.tzinfo is None
+    assert sum(len(p) for p in ALL_PAYLOADS.values()) >= 50
 
 
 def test_every_tracking_example_is_checked() -> None:

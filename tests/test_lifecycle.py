@@ -25,6 +25,7 @@ from aftership_async import (
     RetryPolicy,
     SessionClosedError,
 )
+from aftership_async._operation import Operation
 from aftership_async.testing import FakeAfterShip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,31 @@ async def test_a_call_after_close_raises_and_opens_no_session(
     await client.close()  # closing twice is fine
     await client.close()
     assert client.closed
+
+
+async def test_the_transport_itself_refuses_a_closed_client_on_every_path(
+    aftership_fake: FakeAfterShip, aiohttp_sessions: list[aiohttp.ClientSession]
+) -> None:
+    """The check sits at the top of ``Transport.request``, not in one caller.
+
+    A path that skips the API groups (an escape hatch calling the transport
+    with its own operation) meets it too, and so does a call whose body is
+    malformed: nothing is validated, prepared or sent for a closed client.
+    """
+    client = AfterShip(api_key="k", base_url=aftership_fake.url, rate_limit=None)
+    async with client:
+        await client.tracking.get_user_couriers()
+    sent = requests(aftership_fake)
+    transport = client._transport
+    operation = Operation("escape_hatch", "GET", "/couriers", "idempotent")
+    with pytest.raises(ClientClosedError):
+        await transport.request(client.tracking.API, operation)
+    with pytest.raises(ClientClosedError):
+        await transport.request(
+            client.tracking.API, operation, json_body=object(), query={"bad": object()}
+        )
+    assert len(aiohttp_sessions) == 1 and aiohttp_sessions[0].closed
+    assert requests(aftership_fake) == sent
 
 
 async def test_closing_an_unopened_client(aiohttp_sessions: list[aiohttp.ClientSession]) -> None:

@@ -20,7 +20,7 @@ from aftership_async import (
     Tracking,
     malformed_fields,
 )
-from aftership_async_generated import CONVERTER
+from aftership_async._generated import CONVERTER
 
 from .specdata import APIS, sample, spec
 

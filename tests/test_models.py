@@ -21,9 +21,10 @@ from aftership_async import (
     Tracking,
     Unset,
     UpdateTrackingByIdRequest,
+    UpdateTrackingByIdRequestLastMile,
 )
 from aftership_async._converter import make_converter
-from aftership_async_generated import CONVERTER
+from aftership_async._generated import CONVERTER
 
 T = "https://api.aftership.com/tracking/2026-07"
 
@@ -69,10 +70,15 @@ def test_missing_required_field_fails() -> None:
         )
 
 
-def test_update_sends_only_what_was_set_and_explicit_nulls() -> None:
-    body = UpdateTrackingByIdRequest(title="New title", note=None)
-    assert CONVERTER.unstructure(body) == {"title": "New title", "note": None}
+def test_update_sends_only_what_was_set_and_clears_as_documented() -> None:
+    """``note: ""`` and ``last_mile: null`` are the two ways AfterShip documents to clear."""
+    body = UpdateTrackingByIdRequest(title="New title", note="", last_mile=None)
+    assert CONVERTER.unstructure(body) == {"title": "New title", "note": "", "last_mile": None}
     assert CONVERTER.unstructure(UpdateTrackingByIdRequest()) == {}
+    leg = UpdateTrackingByIdRequestLastMile(tracking_number="9400111", slug="usps")
+    assert CONVERTER.unstructure(UpdateTrackingByIdRequest(last_mile=leg)) == {
+        "last_mile": {"tracking_number": "9400111", "slug": "usps"}
+    }
 
 
 def test_python_keywords_are_renamed() -> None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,8 @@ NEEDED = (
     "spec",
     "codegen",
     "bench",
-    "generated",
     "aftership_async",
+    "aftership_async_generated",
     "aftership_async_pytest",
 )
 NEEDED_FILES = ("LICENSE", "README.md", "CHANGELOG.md", "Makefile", "pyproject.toml", "api.md")
@@ -55,6 +56,40 @@ def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The file names in the wheel built from this checkout (offline)."""
+    out = tmp_path_factory.mktemp("wheel")
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    (wheel,) = out.glob("aftership_async-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return set(archive.namelist())
+
+
+def test_wheel_ships_the_generated_layer_inside_the_package(wheel_names: set[str]) -> None:
+    generated = {n for n in wheel_names if n.startswith("aftership_async/_generated/")}
+    for name in ("__init__.py", "py.typed", "_converter.py", "_client.py", "_bulk.py",
+                 "tracking/api.py", "shipping/models.py", "returns/enums.py",
+                 "specs/tracking.json", "specs/shipping.json", "specs/returns.json"):  # fmt: skip
+        assert f"aftership_async/_generated/{name}" in generated, name
+    on_disk = {
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "aftership_async" / "_generated").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert on_disk == generated
+    # The deprecated alias package ships for one release; no top-level generated/ any more.
+    assert "aftership_async_generated/__init__.py" in wheel_names
+    tops = {n.split("/", 1)[0] for n in wheel_names if "/" in n}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {
+        "aftership_async", "aftership_async_generated", "aftership_async_pytest",
+    }  # fmt: skip
+
+
 def test_sdist_has_every_file_the_tests_need(sdist: Path) -> None:
     for name in NEEDED_FILES:
         assert (sdist / name).is_file(), name
@@ -62,6 +97,8 @@ def test_sdist_has_every_file_the_tests_need(sdist: Path) -> None:
         missing = {f for f in _source_files(top) if not (sdist / f).is_file()}
         assert not missing, f"{top}: {sorted(missing)[:10]}"
     assert not list(sdist.rglob("__pycache__"))
+    assert (sdist / "aftership_async" / "_generated" / "specs" / "tracking.json").is_file()
+    assert not (sdist / "generated").exists()
 
 
 def test_sdist_metadata(sdist: Path) -> None:
@@ -77,12 +114,13 @@ def test_sdist_metadata(sdist: Path) -> None:
     assert meta["Keywords"] and "aftership" in meta["Keywords"]
 
 
+@pytest.mark.timeout(900)  # a build and a pytest run in subprocesses: slow on a busy machine
 def test_sdist_tests_run_from_the_sdist(sdist: Path) -> None:
     """A slice of the suite, run with the sdist's own code on the path (not this checkout's)."""
-    env = {**os.environ, "PYTHONPATH": f"{sdist}{os.pathsep}{sdist / 'generated'}"}
+    env = {**os.environ, "PYTHONPATH": str(sdist)}
     probe = subprocess.run(
-        [sys.executable, "-c", "import aftership_async, aftership_async_generated, codegen;"
-         "print(aftership_async.__file__, aftership_async_generated.__file__, codegen.__file__)"],
+        [sys.executable, "-c", "import aftership_async, aftership_async._generated, codegen;"
+         "print(aftership_async.__file__, aftership_async._generated.__file__, codegen.__file__)"],
         cwd=sdist, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr
@@ -115,7 +153,7 @@ def test_plugin_import_does_not_import_the_sdk() -> None:
     )
     loaded = set(result.stdout.split())
     assert "aftership_async_pytest" in loaded
-    heavy = {"aiohttp", "aftership_async", "aftership_async_generated", "attrs", "cattrs"}
+    heavy = {"aiohttp", "aftership_async", "aftership_async._generated", "attrs", "cattrs"}
     assert not loaded & heavy, loaded & heavy
 
 

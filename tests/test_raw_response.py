@@ -17,9 +17,9 @@ from aftership_async import (
     RateLimitState,
     Tracking,
 )
-from aftership_async_generated.returns.api import ReturnsAPI, ReturnsAPIWithRawResponse
-from aftership_async_generated.shipping.api import ShippingAPI, ShippingAPIWithRawResponse
-from aftership_async_generated.tracking.api import TrackingAPI, TrackingAPIWithRawResponse
+from aftership_async._generated.returns.api import ReturnsAPI, ReturnsAPIWithRawResponse
+from aftership_async._generated.shipping.api import ShippingAPI, ShippingAPIWithRawResponse
+from aftership_async._generated.tracking.api import TrackingAPI, TrackingAPIWithRawResponse
 
 from .conftest import API_KEY
 

@@ -26,7 +26,7 @@ from aftership_async import (
     AfterShipVersionWarning,
     parse_webhook,
 )
-from aftership_async._client import API_DESCRIPTIONS
+from aftership_async._generated._client import API_DESCRIPTIONS
 from aftership_async._versions import support_status, versions_report
 
 from .conftest import API_KEY

@@ -642,7 +642,29 @@ def story(seed: int, tracking_id: str, slug: str, number: str) -> dict[str, Any]
     # The 2026-07 fields come from their own stream, so the older fields keep their values.
     data.update(_fields_2026_07(random.Random(f"{seed}:{slug}:{number}:2026-07"), data, info,
                                 eta, picked_up, subtag))  # fmt: skip
+    # Some carriers give local times with no offset, which AfterShip passes on as given
+    # (its own examples: '2022-01-29T11:23:00'); their own stream, like the 2026-07 fields.
+    if random.Random(f"{seed}:{slug}:{number}:local-times").random() < 0.1:
+        _drop_offsets(data)
     return {k: v for k, v in data.items() if v is not None}
+
+
+#: The tracking fields AfterShip documents as possibly offset-less, besides checkpoint_time.
+_LOCAL_TIME_FIELDS = ("shipment_pickup_date", "shipment_delivery_date", "first_attempted_at")
+
+
+def _drop_offsets(tracking: dict[str, Any]) -> None:
+    """The carrier's local times without their offset (a bare date stays a date)."""
+
+    def local(text: Any) -> Any:
+        if not isinstance(text, str) or len(text) <= 10:
+            return text
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None).isoformat()
+
+    for point in tracking.get("checkpoints") or []:
+        point["checkpoint_time"] = local(point.get("checkpoint_time"))
+    for key in _LOCAL_TIME_FIELDS:
+        tracking[key] = local(tracking.get(key))
 
 
 def _fields_2026_07(

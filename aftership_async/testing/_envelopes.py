@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "Failure",
+    "Pending",
     "invalid_json",
     "method_not_allowed",
     "not_found",
@@ -88,9 +89,22 @@ class Failure(Exception):
         self.retryable = retryable
 
 
-def render_success(api: str, status: int, data: Any) -> dict[str, Any]:
-    """The body of a successful answer."""
+class Pending:
+    """A handler's answer whose record is not finished: sent with the API's pending code.
+
+    The code is the spec's ``x-aftership.errors.pending-codes`` (Shipping 3001): a
+    success whose data is the record to poll.
+    """
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+
+
+def render_success(api: str, status: int, data: Any, code: int | None = None) -> dict[str, Any]:
+    """The body of a successful answer (``code``: a pending code instead of OK)."""
     if api == "shipping":
+        if code is not None:
+            return {"meta": {"code": code, "message": "PENDING", "details": []}, "data": data}
         return {"meta": {"code": 200, "message": "OK", "details": []}, "data": data}
     if api == "returns":
         code, kind, message = _RETURNS_SUCCESS.get(status, _RETURNS_SUCCESS[200])

@@ -4,9 +4,11 @@ The Tracking API (2024-07 and later) limits each endpoint separately
 (``GET /trackings/{id}`` 5/s, ``POST /trackings`` 20/s, ...); Shipping and
 Returns document a flat 10/s for the whole API (``rate-limit-scope: api`` in
 their specs), so every endpoint of theirs counts against one window. Every
-answer carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
-``X-RateLimit-Reset`` (unix seconds at which the window ends), so a client can
-pace itself from the headers alone.
+answer carries the limit, what remains and when the window resets, so a client
+can pace itself from the headers alone, spelt as the API's spec declares
+(``x-aftership.rate-limit-headers``: ``X-RateLimit-*`` or ``RateLimit-*``, the
+reset in Unix seconds, Unix milliseconds or seconds from now; see
+:class:`HeaderStyle`).
 """
 
 from __future__ import annotations
@@ -19,10 +21,38 @@ import attrs
 
 from ._spec import Operation
 
-__all__ = ["RateDecision", "RateLimiter", "RateLimitSetting"]
+__all__ = ["HeaderStyle", "RateDecision", "RateLimiter", "RateLimitSetting"]
 
 RateLimitSetting = None | str | float | Mapping[str, float]
 """``None`` (off), ``"documented"``, one rate for all endpoints, or rates by endpoint key."""
+
+
+@attrs.frozen
+class HeaderStyle:
+    """How an API spells its rate-limit headers (the spec's ``x-aftership.rate-limit-headers``)."""
+
+    #: ``"X-RateLimit-"`` or ``"RateLimit-"``.
+    prefix: str = "X-RateLimit-"
+    #: ``"unix-seconds"``, ``"unix-milliseconds"`` or ``"delta-seconds"``.
+    reset: str = "unix-seconds"
+
+    @classmethod
+    def from_block(cls, block: Mapping[str, str] | None) -> HeaderStyle:
+        """The style a spec block (or an override of the same shape) declares."""
+        style = cls(**{k: str(v) for k, v in (block or {}).items()})
+        if style.prefix not in ("X-RateLimit-", "RateLimit-") or style.reset not in (
+            "unix-seconds", "unix-milliseconds", "delta-seconds"
+        ):  # fmt: skip
+            raise ValueError(f"not a rate-limit header style: {dict(block or {})}")
+        return style
+
+    def reset_value(self, reset: int, now: float) -> str:
+        """The reset header's value for a window ending at Unix second ``reset``."""
+        if self.reset == "unix-milliseconds":
+            return str(reset * 1000)
+        if self.reset == "delta-seconds":
+            return str(max(0, math.ceil(reset - now)))
+        return str(reset)
 
 
 @attrs.frozen
@@ -34,12 +64,12 @@ class RateDecision:
     remaining: int
     reset: int
 
-    def headers(self, now: float) -> dict[str, str]:
-        """The rate-limit headers; ``Retry-After`` as well when refused."""
+    def headers(self, now: float, style: HeaderStyle = HeaderStyle()) -> dict[str, str]:
+        """The rate-limit headers in ``style``; ``Retry-After`` as well when refused."""
         headers = {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset),
+            style.prefix + "Limit": str(self.limit),
+            style.prefix + "Remaining": str(self.remaining),
+            style.prefix + "Reset": style.reset_value(self.reset, now),
         }
         if not self.allowed:
             headers["Retry-After"] = str(max(1, math.ceil(self.reset - now)))

@@ -55,7 +55,7 @@ class Resource:
     api: str
     kind: str
     schema: str
-    create: str | None
+    create: tuple[str, ...]
     read: tuple[str, ...]
     list: str | None
     update: tuple[str, ...]
@@ -108,7 +108,7 @@ def _read_resources(document_id: int, spec: ApiSpec) -> Mapping[str, Resource]:
             api=spec.name,
             kind=kind,
             schema=raw["schema"],
-            create=raw.get("create"),
+            create=_names(raw.get("create")),
             read=tuple(raw.get("read", ())),
             list=raw.get("list"),
             update=tuple(raw.get("update", ())),
@@ -127,9 +127,15 @@ def _read_resources(document_id: int, spec: ApiSpec) -> Mapping[str, Resource]:
     return found
 
 
+def _names(raw: str | list[str] | None) -> tuple[str, ...]:
+    """An operation role's names: one operationId or a list of them."""
+    return (raw,) if isinstance(raw, str) else tuple(raw or ())
+
+
 def _unique_key(spec: ApiSpec, raw: Mapping[str, Any]) -> tuple[tuple[str, ...], int | None]:
     declared = raw.get("unique")
-    create = spec.operation(raw["create"]) if raw.get("create") else None
+    names = _names(raw.get("create"))
+    create = spec.operation(names[0]) if names else None
     code = create.key_code if create else None
     if declared:
         return tuple(declared["fields"]), declared.get("code", code)
@@ -423,8 +429,8 @@ def build_handlers(spec: ApiSpec, behaviour: Behaviour) -> dict[str, Handler]:
         handlers[op] = lambda call: fn(call, r, hooks.get(op))
 
     for res in declared.values():
-        if res.create:
-            bind(_create, res.create, res)
+        for name in res.create:
+            bind(_create, name, res)
         for name in res.read:
             bind(_read, name, res)
         if res.list:

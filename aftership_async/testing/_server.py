@@ -43,6 +43,7 @@ from aiohttp import web
 from . import _returns, _shipping, _tracking
 from ._envelopes import (
     Failure,
+    Pending,
     invalid_json,
     method_not_allowed,
     rate_limited,
@@ -54,7 +55,7 @@ from ._envelopes import (
     validation_failed,
 )
 from ._faults import BAD_GATEWAY_HTML, FAULT_KINDS, FaultPlan
-from ._ratelimit import RateDecision, RateLimiter, RateLimitSetting
+from ._ratelimit import HeaderStyle, RateDecision, RateLimiter, RateLimitSetting
 from ._records import sample
 from ._resources import build_handlers, move
 from ._signature import SignatureCheck, aes_check, rsa_check, signature_problem
@@ -121,6 +122,13 @@ class FakeAfterShip:
         serve_versions: per API, the version every answer names in ``as-api-version``
             (``{"tracking": "2027-01"}``: as if AfterShip had moved on), to test a
             client's handling of ``AfterShipVersionWarning``; by default the pinned one.
+        rate_limit_headers: how an API spells its rate-limit headers, by API name,
+            instead of what its spec declares (``x-aftership.rate-limit-headers``):
+            ``{"shipping": {"prefix": "RateLimit-", "reset": "unix-milliseconds"}}``
+            (prefix ``X-RateLimit-`` or ``RateLimit-``; reset ``unix-seconds``,
+            ``unix-milliseconds`` or ``delta-seconds``).
+
+    Every answer carries an ``X-Request-Id`` and an ``as-trace-id``.
     """
 
     def __init__(
@@ -139,6 +147,7 @@ class FakeAfterShip:
         slow_seconds: float = 30.0,
         seed: int = 0,
         serve_versions: Mapping[str, str] | None = None,
+        rate_limit_headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -171,6 +180,14 @@ class FakeAfterShip:
         unknown = set(self.serve_versions) - set(self._specs)
         if unknown or not all(isinstance(v, str) and v for v in self.serve_versions.values()):
             raise ValueError(f"serve_versions maps {sorted(self._specs)} to version strings")
+        overrides = dict(rate_limit_headers or {})
+        unknown = set(overrides) - set(self._specs)
+        if unknown:
+            raise ValueError(f"rate_limit_headers: unknown APIs {sorted(unknown)}")
+        self._header_styles = {
+            spec.name: HeaderStyle.from_block(overrides.get(spec.name, spec.rate_limit_headers))
+            for spec in self._specs.values()
+        }
         self._handlers: dict[str, dict[str, Handler]] = {
             name: build_handlers(spec, _BEHAVIOURS[name]) for name, spec in self._specs.items()
         }
@@ -341,7 +358,11 @@ class FakeAfterShip:
     ) -> web.Response:
         self.stats.statuses[status] += 1
         self._request_counter += 1
-        all_headers = {"X-Request-Id": f"fake-{self.seed}-{self._request_counter}", **headers}
+        all_headers = {
+            "X-Request-Id": f"fake-{self.seed}-{self._request_counter}",
+            "as-trace-id": f"{self.seed:08x}{self._request_counter:024x}",
+            **headers,
+        }
         return web.Response(
             status=status,
             body=body,
@@ -395,7 +416,7 @@ class FakeAfterShip:
         decision: RateDecision | None = None
         if self._limiter is not None:
             decision = self._limiter.hit(key, op)
-            headers.update(decision.headers(time.time()))
+            headers.update(decision.headers(time.time(), self._header_styles[spec.name]))
             if not decision.allowed:
                 self.stats.rate_limited += 1
                 return self._fail(spec.name, rate_limited(spec.name), headers)
@@ -449,6 +470,9 @@ class FakeAfterShip:
         except Exception:  # a bug in the fake: answer like a server would, and say why
             logger.exception("fake AfterShip handler %s failed", op.operation_id)
             return self._fail(spec.name, server_error(spec.name, 500), headers)
+        if isinstance(data, Pending):  # an unfinished record: the spec's pending code
+            body = render_success(spec.name, op.status, data.data, code=spec.pending_codes[0])
+            return self._json(op.status, body, headers)
         return self._json(op.status, render_success(spec.name, op.status, data), headers)
 
     # ------------------------------------------------------------------ latency and faults
@@ -491,7 +515,7 @@ class FakeAfterShip:
                 exhausted = RateDecision(
                     allowed=False, limit=int(op.rate_limit), remaining=0, reset=int(time.time()) + 1
                 )
-            headers.update(exhausted.headers(time.time()))
+            headers.update(exhausted.headers(time.time(), self._header_styles[api]))
             return self._fail(api, rate_limited(api), headers)
         if fault in ("500", "503"):
             return self._fail(api, server_error(api, int(fault)), headers)

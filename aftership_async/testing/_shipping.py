@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _content as content
-from ._envelopes import Failure, not_found, refused
+from ._envelopes import Failure, Pending, not_found, refused
 from ._records import iso
 from ._resources import Behaviour, move
 from ._state import Call
@@ -61,15 +61,23 @@ def _rate(call: Call, account_id: str, service_type: str, name: str,
     parcels = shipment.get("parcels", [])
     weight = sum(float((p.get("weight") or {}).get("value", 0) or 0) for p in parcels)
     unit = next((p["weight"].get("unit") for p in parcels if p.get("weight")), "kg")
+    # The forms AfterShip's rate examples show (AEV rates export): a date, a local date-time
+    # without offset, or one with an offset; cut-off and pickup deadline as local times (HH:MM).
+    arrival = call.now.replace(hour=20, minute=0, second=0, microsecond=0)
+    arrival += dt.timedelta(days=days)
+    delivery = rng.choice(
+        [iso(arrival), arrival.replace(tzinfo=None).isoformat(), arrival.date().isoformat()]
+    )
+    cut_off = rng.randint(14, 17)
     return {
         "shipper_account": _account(call, account_id, slug),
         "service_type": service_type,
         "service_name": name,
         "charge_weight": {"value": round(weight or 1.0, 3), "unit": unit},
         "total_charge": _money(base + fuel),
-        "pickup_deadline": None,
-        "booking_cut_off": None,
-        "delivery_date": iso(call.now.replace(hour=20, minute=0) + dt.timedelta(days=days)),
+        "pickup_deadline": f"{cut_off + 1}:30",
+        "booking_cut_off": f"{cut_off}:00",
+        "delivery_date": delivery,
         "transit_time": days,
         "detailed_charges": [{"type": "base", "charge": _money(base)},
                              {"type": "fuel_surcharge", "charge": _money(fuel)}],
@@ -101,12 +109,25 @@ def _label(call: Call, label: dict[str, Any]) -> None:
     label["carrier_redirect_link"] = f"https://www.aftership.com/track/{slug}/{numbers[0]}"
 
 
-def _rates(call: Call, record: dict[str, Any]) -> None:
+def _rates(call: Call, record: dict[str, Any]) -> Any:
     record["rates"] = [
         _rate(call, account["id"], service_type, name, call.body["shipment"])
         for account in call.body["shipper_accounts"]
-        for service_type, name in _SERVICES[_slug_for(call, account["id"])]
+        for service_type, name in _SERVICES.get(_slug_for(call, account["id"]), _SERVICES["fedex"])
     ]
+    if call.body.get("async") is not True:
+        return None
+    # Answered at once in status calculating (the spec's pending code, 3001): the caller
+    # polls GET /rates/{id}, which finds the calculation finished.
+    call.state.pending[str(record["id"])] = dict(record)
+    record.update(status="calculating", rates=[])
+    return Pending(record)
+
+
+def _finished_rate(call: Call, record: dict[str, Any]) -> None:
+    finished = call.state.pending.pop(str(record["id"]), None)
+    if finished is not None:
+        record.update(finished)
 
 
 def _manifest(call: Call, record: dict[str, Any]) -> None:
@@ -154,6 +175,7 @@ def _cancel(kind: str) -> Any:
 def _new_account(call: Call, record: dict[str, Any]) -> None:
     record["description"] = call.body.get("description") or f"{call.body['slug']} account"
     record["settings"] = call.body.get("settings") or {}
+    record["timezone"] = call.body.get("timezone") or "UTC"
 
 
 def _settings(call: Call, record: dict[str, Any]) -> Any:
@@ -232,7 +254,9 @@ BEHAVIOUR = Behaviour(
         "create_pickup": _pickup,
         "cancel_label": _cancel("label"),
         "cancel_pickup": _cancel("pickup"),
+        "get_rate_by_id": _finished_rate,
         "create_shipper_account": _new_account,
+        "create_fedex_shipper_account": _new_account,
         "update_shipper_account_settings_by_id": _settings,
         "delete_shipper_account_by_id": lambda call, record: None,
     },

@@ -1,7 +1,7 @@
 """The three shipped OpenAPI documents, turned into routable operations.
 
 The fake reads the same resolved JSON specs the client was generated from
-(``aftership_async_generated/specs/<api>.json``), so a new operation or
+(``aftership_async/_generated/specs/<api>.json``), so a new operation or
 field in the spec is routed, validated and sampled without touching the
 fake. PyYAML is not a runtime dependency, hence the JSON copies.
 """
@@ -22,7 +22,7 @@ __all__ = ["APIS", "ApiSpec", "Operation", "Param", "load_specs"]
 
 APIS = ("tracking", "shipping", "returns")
 #: Where the resolved JSON specs live: the one place that names the generated package.
-SPEC_PACKAGE, SPEC_DIR = "aftership_async_generated", "specs"
+SPEC_PACKAGE, SPEC_DIR = "aftership_async._generated", "specs"
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -81,6 +81,10 @@ class ApiSpec:
     default_rate_limit: float
     document: Mapping[str, Any] = attrs.field(eq=False, repr=False)
     operations: tuple[Operation, ...] = attrs.field(eq=False, repr=False)
+    #: The spec's ``x-aftership.errors.pending-codes``: success codes of an unfinished record.
+    pending_codes: tuple[int, ...] = ()
+    #: The spec's ``x-aftership.rate-limit-headers``: how the API spells its rate-limit headers.
+    rate_limit_headers: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
     def schema(self, name: str) -> Mapping[str, Any]:
         """A component schema by name."""
@@ -145,6 +149,8 @@ def _build(name: str, document: Mapping[str, Any]) -> ApiSpec:
         default_rate_limit=default_limit,
         document=document,
         operations=(),
+        rate_limit_headers=dict(info.get("rate-limit-headers") or {}),
+        pending_codes=tuple((info.get("errors") or {}).get("pending-codes") or ()),
     )
     operations: list[Operation] = []
     for path, item in document["paths"].items():

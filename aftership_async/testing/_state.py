@@ -140,6 +140,8 @@ class State:
         self.transitions: Counter[tuple[str, str]] = Counter()
         #: Called with every :class:`Change` (the webhooks listen here).
         self.listeners: list[Callable[[Change], None]] = []
+        #: Records answered as pending (Shipping 3001), by id: what they become once read again.
+        self.pending: dict[str, dict[str, Any]] = {}
         self._counters: Counter[str] = Counter()
 
     def __getitem__(self, kind: str) -> Collection:

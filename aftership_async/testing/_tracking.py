@@ -119,15 +119,19 @@ _COMPLETION = {
 
 def _complete(call: Call, tracking: dict[str, Any]) -> None:
     subtag, message = _COMPLETION[call.body["reason"]]
-    when = parse_time(call.body.get("event_datetime")) or call.now
+    text = call.body.get("event_datetime")
+    given = parse_time(text)
+    when = given or call.now
     point = content.checkpoint(tracking["slug"], subtag, message, None, when, source="user",
                                ident=tracking["tracking_number"])  # fmt: skip
     point["created_at"] = iso(call.now)
+    if given and len(text) > 10:  # a date-time: its offset, or none, as given
+        point["checkpoint_time"] = text
     tracking["checkpoints"] = [*(tracking.get("checkpoints") or []), point]
     _set_subtag(tracking, subtag)
     tracking["active"] = False
-    if subtag == "Delivered_001":
-        tracking["shipment_delivery_date"] = iso(when)
+    if subtag == "Delivered_001":  # as given: a bare date stays a date, no offset is invented
+        tracking["shipment_delivery_date"] = text if given else iso(when)
     tracking["return_to_sender"] = subtag == "Exception_011"
 
 

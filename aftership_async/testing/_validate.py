@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -121,6 +122,9 @@ def _check_string(schema: Mapping[str, Any], value: str, path: str) -> list[Prob
         return [(name, f"{name} must be at least {schema['minLength']} characters in length")]
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         return [(name, f"{name} must be a maximum of {schema['maxLength']} characters in length")]
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and re.search(pattern, value) is None:
+        return [(name, f"{name} must match the pattern {pattern}")]
     fmt = schema.get("format")
     try:
         if fmt == "date-time":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # starts processes
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # starts processes; a hang guard
 
 ROOT = Path(__file__).resolve().parents[2]
 

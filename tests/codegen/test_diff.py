@@ -259,6 +259,19 @@ def test_path_parameters_are_positional(tmp_path: Path) -> None:
     )
 
 
+def test_a_path_parameter_pattern_added_is_breaking_and_removed_is_not(tmp_path: Path) -> None:
+    def constrain(doc: Doc) -> None:
+        _op(doc, "/things/{id}")["parameters"][0]["schema"]["pattern"] = "^[a-z]{1,8}$"
+
+    added = "operation get_thing_by_id: path parameter id pattern - -> ^[a-z]{1,8}$"
+    assert _lines(_diff(tmp_path, constrain)) == {_breaking(added)}
+    constrained = copy.deepcopy(_base())
+    constrain(constrained)
+    result = diff_specs(_write(tmp_path, "old", constrained), _write(tmp_path, "new", _base()))
+    removed = "operation get_thing_by_id: path parameter id pattern ^[a-z]{1,8}$ -> -"
+    assert _lines(result) == {_fine(removed)}
+
+
 # -- response and request fields -------------------------------------------------
 
 

@@ -175,6 +175,22 @@ async def test_a_pause_seen_by_one_worker_holds_every_worker(
     assert b.stats.redis_waits >= 1
 
 
+@pytest.mark.parametrize("unit", ["milliseconds", "delta"])
+async def test_a_pause_in_the_other_spelling_holds_every_worker(
+    pair: tuple[RedisRateLimiter, RedisRateLimiter], unit: str
+) -> None:
+    """RateLimit-* (Shipping's, Returns'), a reset in ms or seconds from now: the same pause."""
+    a, b = pair
+    await a.acquire(KEY, ENDPOINT, 10)
+    reset = time.time() + 1.5
+    value = str(int(reset * 1000)) if unit == "milliseconds" else "1.5"
+    a.observe(KEY, {"ratelimit-limit": "10", "RateLimit-Remaining": "0", "RateLimit-Reset": value})
+    await a.flush()
+    assert a.stats.pauses_published == 1
+    await b.acquire(KEY, ENDPOINT, 10)
+    assert time.time() >= reset - 0.05  # b, which saw nothing, waited for the reset
+
+
 async def test_a_retry_after_seen_by_one_worker_holds_every_worker(
     pair: tuple[RedisRateLimiter, RedisRateLimiter],
 ) -> None:

@@ -29,9 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-import aftership_async_generated.returns.models as returns_models
-import aftership_async_generated.shipping.models as shipping_models
-import aftership_async_generated.tracking.models as tracking_models
+import aftership_async._generated.returns.models as returns_models
+import aftership_async._generated.shipping.models as shipping_models
+import aftership_async._generated.tracking.models as tracking_models
 from aftership_async import (
     UNSET,
     AfterShip,
@@ -42,12 +42,12 @@ from aftership_async import (
 )
 from aftership_async._api import structure_response
 from aftership_async._envelope import unwrap
+from aftership_async._generated._converter import CONVERTER
+from aftership_async._generated.returns.api import ReturnsAPI
+from aftership_async._generated.shipping.api import ShippingAPI
+from aftership_async._generated.tracking.api import TrackingAPI
 from aftership_async._operation import Operation
 from aftership_async._types import Model, Unset
-from aftership_async_generated._converter import CONVERTER
-from aftership_async_generated.returns.api import ReturnsAPI
-from aftership_async_generated.shipping.api import ShippingAPI
-from aftership_async_generated.tracking.api import TrackingAPI
 
 #: Each API's envelope rules, as generated from its spec.
 ENVELOPES = {api.name: api.envelope for api in (TrackingAPI.API, ShippingAPI.API, ReturnsAPI.API)}
@@ -120,7 +120,7 @@ def _right(tp: Any, depth: int) -> st.SearchStrategy[Any]:
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not Unset]
         inner = [a for a in args if a is not type(None)]
-        options = [_shaped(member, depth) for member in inner]  # one, or datetime | date
+        options = [_shaped(member, depth) for member in inner]  # one, or datetime | date | time
         if type(None) in args:
             options.append(st.none())
         return st.one_of(options)
@@ -154,6 +154,14 @@ def _right(tp: Any, depth: int) -> st.SearchStrategy[Any]:
         )
     if tp is dt.date:
         return st.one_of(st.dates().map(dt.date.isoformat), st.text(max_size=12), st.just(""))
+    if tp is dt.time:
+        return st.one_of(
+            st.times().map(dt.time.isoformat),
+            st.times().map(lambda t: t.isoformat(timespec="minutes")),
+            st.times(timezones=st.timezones()).map(dt.time.isoformat),
+            st.text(max_size=12),
+            st.just(""),
+        )
     raise AssertionError(f"no strategy for {tp!r}")
 
 

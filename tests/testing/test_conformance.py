@@ -1,4 +1,4 @@
-"""Spec conformance: all 65 operations, end to end through the real client.
+"""Spec conformance: all 67 operations, end to end through the real client.
 
 Each call goes through ``AfterShip(base_url=fake.url)``; the raw ``data`` of
 every answer is validated with jsonschema against the operation's response
@@ -17,6 +17,7 @@ from aftership_async.testing import FakeAfterShip
 
 from .helpers import (
     ADDRESS,
+    FEDEX,
     RETURN_REQUEST,
     SHIPMENT,
     all_operation_ids,
@@ -43,7 +44,7 @@ class Recorder:
         return result
 
 
-async def test_all_65_operations_answer_spec_valid_data(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_all_67_operations_answer_spec_valid_data(monkeypatch: pytest.MonkeyPatch) -> None:
     async with FakeAfterShip(seed=7) as fake, client_for(fake, api_key="k") as client:
         with capture_raw(monkeypatch) as capture:
             run = Recorder(capture)
@@ -54,7 +55,7 @@ async def test_all_65_operations_answer_spec_valid_data(monkeypatch: pytest.Monk
     for api in ("tracking", "shipping", "returns"):
         missing = all_operation_ids(api) - {op for a, op in run.seen if a == api}
         assert not missing, f"{api} operations not exercised: {sorted(missing)}"
-    assert len(run.seen) == 65
+    assert len(run.seen) == 67
     for (api, operation_id), data in run.seen.items():
         assert_valid(api, data_schema(api, operation_id), data)
 
@@ -219,6 +220,19 @@ async def _shipping(run: Recorder, client: AfterShip) -> None:
         "shipping",
         "update_shipper_account_settings_by_id",
         lambda: s.update_shipper_account_settings_by_id(account.id, {"paper_size": "4x6"}),
+    )
+    fedex = await run(
+        "shipping",
+        "create_fedex_shipper_account",
+        lambda: s.create_fedex_shipper_account(body("CreateFedexShipperAccountRequest", FEDEX)),
+    )
+    await run(
+        "shipping",
+        "update_fedex_shipper_account_by_id",
+        lambda: s.update_fedex_shipper_account_by_id(
+            fedex.id,
+            body("UpdateFedexShipperAccountRequest", {"invoice": FEDEX["invoice"]}),
+        ),
     )
     ref = {"id": account.id}
     label = await run(

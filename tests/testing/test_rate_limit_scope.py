@@ -14,10 +14,10 @@ from collections import Counter
 import aiohttp
 
 from aftership_async import NO_RETRY, AfterShip, RateLimitError
+from aftership_async._generated.returns.api import ReturnsAPI
+from aftership_async._generated.shipping.api import ShippingAPI
+from aftership_async._generated.tracking.api import TrackingAPI
 from aftership_async.testing import FakeAfterShip
-from aftership_async_generated.returns.api import ReturnsAPI
-from aftership_async_generated.shipping.api import ShippingAPI
-from aftership_async_generated.tracking.api import TrackingAPI
 
 
 def test_the_budget_an_endpoint_draws_from() -> None:

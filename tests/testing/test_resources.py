@@ -81,7 +81,7 @@ def test_every_declared_resource_names_real_operations_and_schemas() -> None:
     for spec in load_specs().values():
         ids = {op.operation_id for op in spec.operations}
         for res in resources(spec).values():
-            named = [res.create, res.list, res.delete, *res.read, *res.update]
+            named = [*res.create, res.list, res.delete, *res.read, *res.update]
             assert {n for n in named if n} <= ids, res.kind
             assert spec.schema(res.schema)["properties"]
             for rule in res.lifecycle.values():

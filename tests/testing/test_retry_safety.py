@@ -1,7 +1,7 @@
 """Retry safety, per operation, against the fake: nothing is bought, booked or created twice.
 
 Every operation's spec declares whether a repeat is safe (``x-aftership.retry``).
-The conformance scenario (all 65 operations, in an order that makes each one
+The conformance scenario (all 67 operations, in an order that makes each one
 valid) runs once more here, and after each real call the same call is sent
 again with a fault that strikes **after the server acted** (``drop``, a 500,
 a stall past the timeout): the case where the client cannot know what
@@ -34,11 +34,11 @@ from aftership_async import (
     RetryPolicy,
     TrackingAlreadyExistsError,
 )
+from aftership_async._generated.returns import api as returns_api
+from aftership_async._generated.shipping import api as shipping_api
+from aftership_async._generated.tracking import api as tracking_api
 from aftership_async._operation import Operation
 from aftership_async.testing import FakeAfterShip
-from aftership_async_generated.returns import api as returns_api
-from aftership_async_generated.shipping import api as shipping_api
-from aftership_async_generated.tracking import api as tracking_api
 
 from . import test_conformance as scenario
 from .helpers import SHIPMENT, RawCapture, all_operation_ids, body

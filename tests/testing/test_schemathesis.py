@@ -1,4 +1,4 @@
-"""Schemathesis over all 65 operations of the three shipped specs, against a live fake.
+"""Schemathesis over all 67 operations of the three shipped specs, against a live fake.
 
 The fake runs in a background thread with its own event loop; schemathesis
 calls it over real HTTP (``requests``) on 127.0.0.1, sending the key in
@@ -218,9 +218,9 @@ test_returns_coverage = _conformance_test("returns", ["coverage"], _COVERED)
 
 
 def test_every_operation_is_exercised() -> None:
-    """The parametrized tests above cover all 65 operations of the three specs."""
+    """The parametrized tests above cover all 67 operations of the three specs."""
     labels = set()
     for api in ("tracking", "shipping", "returns"):
         schema = _load(api, ["examples", "fuzzing"])
         labels |= {(api, result.ok().label) for result in schema.get_all_operations()}
-    assert len(labels) == 65
+    assert len(labels) == 67

@@ -190,7 +190,7 @@ async def test_content_is_deterministic_and_spec_valid() -> None:
     assert first != other
     tags = {t["tag"] for t in first}
     assert len(tags) >= 4  # a realistic mix, not one canned answer
-    from aftership_async_generated import CONVERTER
+    from aftership_async._generated import CONVERTER
 
     for tracking in first:
         full = {**tracking, "created_at": "2025-06-01T00:00:00+00:00"}
@@ -209,7 +209,7 @@ async def test_add_trackings_preloads_for_bulk_lookups(aftership_fake: FakeAfter
 
 async def test_content_follows_2026_07() -> None:
     """Checkpoints carry postal_code and a stable hash; the new fields appear as carriers send them."""
-    from aftership_async_generated import CONVERTER
+    from aftership_async._generated import CONVERTER
 
     numbers = [f"{n:012d}" for n in range(150)] + [f"1Z{n:016d}" for n in range(150)]
     postal = [f"RR{n:09d}GB" for n in range(10)]  # Royal Mail: pickup dates without a time

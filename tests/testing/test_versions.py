@@ -16,9 +16,9 @@ import attrs
 import pytest
 
 from aftership_async import AfterShip, AfterShipVersionWarning, Tracking
+from aftership_async._generated.tracking.api import TrackingAPI
 from aftership_async.testing import FakeAfterShip
 from aftership_async.testing._versions import TRACKING_VERSIONS, route_version, split_version
-from aftership_async_generated.tracking.api import TrackingAPI
 
 from .helpers import body, client_for, spec_document
 

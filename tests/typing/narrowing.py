@@ -1,5 +1,6 @@
 """What user code may rely on under ``mypy --strict`` (type-checked, not run)."""
 
+import datetime as dt
 from typing import Any, assert_type
 
 from aftership_async import (
@@ -7,7 +8,9 @@ from aftership_async import (
     AfterShip,
     CreateTrackingRequest,
     InvalidDataError,
+    MarkTrackingCompletedByIdRequest,
     Model,
+    Rate,
     RateLimitSetting,
     ShippingWeight,
     ShippingWeightUnit,
@@ -61,3 +64,17 @@ async def filters(client: AfterShip) -> None:
 
 def settings() -> tuple[RateLimitSetting, TrackingRef]:
     return "documented", TrackingRef("1Z999AA10123456784", "ups")
+
+
+def dates_as_sent(rate: Rate) -> str:
+    """A rate's dates are a datetime, a date or a time of day: isinstance narrows them."""
+    when = rate.delivery_date
+    assert_type(when, dt.datetime | dt.date | dt.time | Unset | None)
+    if isinstance(when, dt.datetime):  # before date: a datetime is a date too
+        return when.isoformat(timespec="minutes")
+    if isinstance(when, dt.date):
+        return when.strftime("%d %b")
+    if isinstance(when, dt.time):
+        return when.strftime("%H:%M")
+    MarkTrackingCompletedByIdRequest(reason="DELIVERED", event_datetime=dt.date(2024, 5, 1))
+    return "unknown"

@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 
 
 def _mypy(*files: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MYPYPATH": f"{ROOT}{os.pathsep}{ROOT / 'generated'}"}
+    env = {**os.environ, "MYPYPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--config-file", "", "--python-version", "3.11",
          "--cache-dir", str(ROOT / ".mypy_cache" / "user-programs"), "--no-error-summary",
@@ -35,7 +35,11 @@ def _mypy(*files: Path) -> subprocess.CompletedProcess[str]:
 def test_user_programs_pass_mypy_strict(tmp_path: Path) -> None:
     quickstart = tmp_path / "readme_quickstart.py"
     quickstart.write_text(readme_block("Quickstart"), encoding="utf-8")
-    result = _mypy(quickstart, HERE / "bulk_example.py", HERE / "narrowing.py")
+    network = tmp_path / "readme_network.py"
+    network.write_text(readme_block("Proxies, the environment and private CAs"), encoding="utf-8")
+    hooks = tmp_path / "readme_hooks.py"
+    hooks.write_text(readme_block("Hooks and OpenTelemetry"), encoding="utf-8")
+    result = _mypy(quickstart, network, hooks, HERE / "bulk_example.py", HERE / "narrowing.py")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,6 +1,12 @@
 """Mistakes ``mypy --strict`` must catch in user code (the typing test expects each error)."""
 
-from aftership_async import BulkResult, ShippingWeight, Tracking, TrackingInput
+from aftership_async import (
+    BulkResult,
+    ShippingWeight,
+    Tracking,
+    TrackingInput,
+    UpdateTrackingByIdRequest,
+)
 
 
 def no_narrowing(t: Tracking) -> bool:
@@ -17,3 +23,11 @@ def from_dict_is_typed() -> str:
 
 def bulk_without_narrowing(result: BulkResult[TrackingInput, Tracking]) -> object:
     return result.value.tag  # E: a failed result has no value
+
+
+def clearing_with_null() -> UpdateTrackingByIdRequest:
+    return UpdateTrackingByIdRequest(note=None)  # E: null is documented for last_mile only
+
+
+def clearing_as_documented() -> UpdateTrackingByIdRequest:
+    return UpdateTrackingByIdRequest(note="", last_mile=None)

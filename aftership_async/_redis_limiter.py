@@ -300,6 +300,9 @@ class RedisRateLimiter:
         #: A limiter of another organisation made by :meth:`for_organization`
         #: borrows this one's connections: it neither owns nor closes them.
         self._lender: RedisRateLimiter | None = None
+        #: The limiters made by :meth:`for_organization`: their writes go through
+        #: this one's clients, so :meth:`aclose` finishes them first.
+        self._borrowers: list[RedisRateLimiter] = []
         self.prefix = prefix
         self.namespace = namespace
         self.setting: RateLimitSetting = rate_limit
@@ -391,6 +394,7 @@ class RedisRateLimiter:
             prefix=self.prefix,
         )
         sibling._lender = self
+        self._borrowers.append(sibling)
         sibling._secret = self._secret
         return sibling
 
@@ -420,11 +424,13 @@ class RedisRateLimiter:
             await asyncio.wait(list(self._tasks))
 
     async def aclose(self) -> None:
-        """Finish pending writes and close the Redis clients this limiter made."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=self.timeout * 2)
-            for task in list(self._tasks):
-                task.cancel()
+        """Finish pending writes and close the Redis clients this limiter made.
+
+        The writes of the limiters :meth:`for_organization` made go through
+        these clients too: they are finished first.
+        """
+        for limiter in (*self._borrowers, self):
+            await limiter._finish_writes()
         owned, self._owned = self._owned, []
         if self._factory is not None:
             self._redis = None
@@ -433,6 +439,16 @@ class RedisRateLimiter:
                 await client.aclose()
             except Exception:  # closing a dead connection is not an error
                 logger.debug("closing a Redis client of the rate limiter failed", exc_info=False)
+
+    async def _finish_writes(self) -> None:
+        """Wait (bounded by ``timeout``) for the background writes, then cancel what is left."""
+        if not self._tasks:
+            return
+        tasks = list(self._tasks)
+        await asyncio.wait(tasks, timeout=self.timeout * 2)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- the seam ------------------------------------------------------------
 

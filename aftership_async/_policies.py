@@ -23,6 +23,7 @@ from ._errors import (
     AfterShipError,
     APIConnectionError,
     APIError,
+    ConfigurationError,
     RateLimitError,
 )
 from ._rate_headers import read_rate_limit
@@ -187,6 +188,23 @@ class Limiter(Protocol):
 
 #: What ``AfterShip(rate_limit=...)`` takes: a setting, or a limiter (``RedisRateLimiter``).
 RateLimit: TypeAlias = RateLimitSetting | Limiter
+
+
+def check_name(what: str, value: object, hint: str = "") -> str:
+    """A budget's name (a Redis namespace or prefix, an organisation), checked.
+
+    1 to 100 letters, digits or ``-_.:``; ``hint`` ends the error's message.
+    """
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 100
+        or not all(ch.isalnum() or ch in "-_.:" for ch in value)
+    ):
+        raise ConfigurationError(
+            f"{what} must be 1 to 100 letters, digits or -_.: characters{hint}"
+        )
+    return value
 
 
 def make_limiter(rate_limit: RateLimit) -> Limiter:

@@ -47,6 +47,7 @@ from ._policies import (
     Permit,
     RateLimiter,
     RateLimitSetting,
+    check_name,
     configured_rate,
     explicit_rate,
     is_bulk_traffic,
@@ -165,16 +166,6 @@ async def _set_limit(client: Redis, key: str, limit: float) -> None:
     await client.set(key, repr(float(limit)), ex=LIMIT_TTL)
 
 
-def _check_name(what: str, value: object) -> None:
-    if (
-        not isinstance(value, str)
-        or not value
-        or len(value) > 100
-        or not all(ch.isalnum() or ch in "-_.:" for ch in value)
-    ):
-        raise ConfigurationError(f"{what} must be 1 to 100 letters, digits or -_.: characters")
-
-
 def _query_password(query: str) -> str | None:
     for pair in query.split("&"):
         name, _, value = pair.partition("=")
@@ -280,8 +271,8 @@ class RedisRateLimiter:
         retry_interval: float = 1.0,
         prefix: str = "aftership",
     ) -> None:
-        _check_name("namespace", namespace)
-        _check_name("prefix", prefix)
+        check_name("namespace", namespace)
+        check_name("prefix", prefix)
         for name, value in (("share", share), ("fallback", fallback)):
             if not 0 < value <= 1:
                 raise ConfigurationError(f"{name} must be in (0, 1], got {value!r}")
@@ -382,7 +373,7 @@ class RedisRateLimiter:
         for it, never the key), its settings are this one's, and it closes nothing:
         :meth:`aclose` on this limiter closes the connections of both.
         """
-        _check_name("organization", organization)
+        check_name("organization", organization)
         sibling = RedisRateLimiter(
             self._lend,
             namespace=organization,

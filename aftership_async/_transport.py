@@ -52,7 +52,7 @@ from ._hooks import SECRET_HEADERS, CallObserver, Hooks
 from ._lifecycle import Cancellable, State
 from ._network import DEFAULT_NETWORK, Network
 from ._operation import Operation, RetrySafety
-from ._policies import Limiter, RateLimit, RetryPolicy, make_limiter, retryable
+from ._policies import Limiter, RateLimit, RetryPolicy, check_name, make_limiter, retryable
 from ._signing import AuthScheme, Signer, make_signer, sign_request
 from ._types import UNSET, Unset
 from ._version import __version__
@@ -212,16 +212,11 @@ def _checked_key(api_key: object) -> Secret:
 
 
 def _check_organization(name: object) -> str:
-    if (
-        not isinstance(name, str)
-        or not 0 < len(name) <= 100
-        or not all(ch.isalnum() or ch in "-_.:" for ch in name)
-    ):
-        raise ConfigurationError(
-            "organization must be 1 to 100 letters, digits or -_.: characters "
-            "(your own name for the AfterShip organisation, never derived from its key)"
-        )
-    return name
+    return check_name(
+        "organization",
+        name,
+        " (your own name for the AfterShip organisation, never derived from its key)",
+    )
 
 
 @attrs.frozen

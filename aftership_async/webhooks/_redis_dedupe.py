@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from .._errors import ConfigurationError
-from .._redis_limiter import INSTALL_HINT, _check_name
+from .._policies import check_name
+from .._redis_limiter import INSTALL_HINT
 from ._dedupe import Claim
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ class RedisDedupeStore:
     def __init__(
         self, redis: Redis | Factory, *, namespace: str, prefix: str = "aftership"
     ) -> None:
-        _check_name("namespace", namespace)
-        _check_name("prefix", prefix)
+        check_name("namespace", namespace)
+        check_name("prefix", prefix)
         _import_redis()
         self._factory: Factory | None = None
         self._redis: Redis | None = None

@@ -9,13 +9,17 @@ Scenarios (see ``bench/README.md``):
 * (e) peak RSS growth over 100,000 streamed lookups;
 * (f) worker processes on one endpoint: one Redis budget vs per-process limiters;
 * (g) refreshing 5,000 trackings at the documented limits: ``bulk.lookup``
-  beside the official SDK driven the way its README shows.
+  beside the official SDK driven the way its README shows;
+* (i) ``import aftership_async`` beside ``import aiohttp``, fresh processes.
 
 (a) and (b) run against the canned loopback server (``bench._loopback``), the
 rest against the fake (``bench._server``), where behaviour matters.
 
 Writes ``bench/results.json`` and ``bench/results.md``; ``--quick`` is a
-seconds-long smoke run with tiny numbers (its figures mean nothing).
+seconds-long smoke run with tiny numbers (its figures mean nothing). Each
+scenario prints when it starts (its place in the run and the time elapsed) and
+how long it took; the durations go into the results, and a full run is
+expected to take at most 20 minutes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -39,14 +43,42 @@ from typing import Any
 from aftership_async import AfterShip
 
 from ._clients import CLIENTS, EXTRA_CLIENTS, Sample, measure
-from ._cpu import instructions, payload, profile_top
+from ._cpu import INSTRUCTION_CLIENTS, instructions, payload, profile_top
 from ._decode import measure_decode
+from ._import import measure_import
 from ._refresh import scenario as refresh
 from ._report import markdown, targets
 from ._server import BENCH_KEY, running_server
 from ._shared_budget import scenario as shared_budget
 
 HERE = Path(__file__).parent
+
+#: Every scenario, in the order a run takes them.
+SCENARIOS = ("a", "b", "c", "d", "e", "f", "g", "i")
+
+
+class Phases:
+    """Prints where a run is, and keeps how long each scenario took."""
+
+    def __init__(self, scenarios: Sequence[str]) -> None:
+        self._planned = [s for s in SCENARIOS if s in scenarios]
+        self._started = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def start(self, scenario: str, what: str) -> float:
+        place = self._planned.index(scenario) + 1
+        elapsed = time.perf_counter() - self._started
+        print(f"[{place}/{len(self._planned)} at {elapsed // 60:02.0f}:{elapsed % 60:02.0f}] "
+              f"({scenario}) {what}", flush=True)  # fmt: skip
+        return time.perf_counter()
+
+    def done(self, scenario: str, began: float) -> None:
+        self.seconds[scenario] = round(time.perf_counter() - began, 1)
+        print(f"  ({scenario}) took {self.seconds[scenario]:.0f} s", flush=True)
+
+    @property
+    def total(self) -> float:
+        return round(time.perf_counter() - self._started, 1)
 
 
 def _machine() -> dict[str, Any]:
@@ -82,13 +114,24 @@ def _spread(values: Sequence[float], digits: int) -> list[float]:
     return [round(min(values), digits), round(max(values), digits)]
 
 
+def _ratios(samples: Sequence[Sample], reference: Sequence[Sample]) -> tuple[list[float], ...]:
+    """Throughput and CPU per request of each round's sample ÷ the reference's same round."""
+    speed = [s.throughput / r.throughput for s, r in zip(samples, reference, strict=True)]
+    cost = [s.cpu / s.n / (r.cpu / r.n) for s, r in zip(samples, reference, strict=True)]
+    return speed, cost
+
+
 def _row(
-    samples: Sequence[Sample], bare: Sequence[Sample] | None, latency_ms: float
+    samples: Sequence[Sample],
+    bare: Sequence[Sample] | None,
+    latency_ms: float,
+    ours: Sequence[Sample] | None = None,
 ) -> dict[str, Any]:
     """One client at one concurrency over its rounds: medians and their spread.
 
     Ratios to bare aiohttp are taken within each round (the two ran minutes
-    apart at most, under the same load) and then their median is kept.
+    apart at most, under the same load) and then their median is kept; so are
+    the ratios of ours' other forms (``ours-bulk``, ``ours-raw``) to ``ours``.
     """
     first = samples[0]
     ideal = first.concurrency / (latency_ms / 1000.0) if latency_ms > 0 else None
@@ -114,9 +157,14 @@ def _row(
         "errors": sum(s.errors for s in samples),
         "first_error": next((s.first_error for s in samples if s.first_error), None),
     }
+    if ours and first.client.startswith("ours-"):
+        speed, cost = _ratios(samples, ours)
+        row["ratio_to_ours"] = round(_median(speed), 3)
+        row["ratio_to_ours_range"] = _spread(speed, 3)
+        row["cpu_ratio_to_ours"] = round(_median(cost), 3)
+        row["cpu_ratio_to_ours_range"] = _spread(cost, 3)
     if bare:
-        speed = [s.throughput / b.throughput for s, b in zip(samples, bare, strict=True)]
-        cost = [s.cpu / s.n / (b.cpu / b.n) for s, b in zip(samples, bare, strict=True)]
+        speed, cost = _ratios(samples, bare)
         row["ratio_to_aiohttp"] = round(_median(speed), 3)
         row["ratio_to_aiohttp_range"] = _spread(speed, 3)
         row["cpu_ratio_to_aiohttp"] = round(_median(cost), 3)
@@ -150,8 +198,8 @@ def _bulk_get(
                     samples[client].append(sample)
                     print(f" {sample.throughput:9.1f} req/s "
                           f"{sample.cpu_per_1000 * 1000:7.1f} us CPU/req", flush=True)  # fmt: skip
-            bare = samples.get("aiohttp")
-            rows += [_row(samples[client], bare, latency_ms) for client in clients]
+            bare, ours = samples.get("aiohttp"), samples.get("ours")
+            rows += [_row(samples[client], bare, latency_ms, ours) for client in clients]
     return rows
 
 
@@ -208,10 +256,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", default="50,100,200")
     parser.add_argument("--zero-latency-concurrency", type=int, default=50)
     parser.add_argument("--clients", default=",".join(CLIENTS))
-    parser.add_argument("--rounds", type=int, default=5, help="(a) interleaved rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="(a) interleaved rounds")
     parser.add_argument("--zero-rounds", type=int, default=9, help="(b) interleaved rounds")
-    parser.add_argument("--calls", type=int, default=2000, help="(b) calls under callgrind")
-    parser.add_argument("--scenarios", default="a,b,c,d,e,f,g")
+    parser.add_argument("--calls", type=int, default=1000, help="(b) calls under callgrind")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--rate", type=float, default=20.0, help="(d) limit, req/s")
     parser.add_argument("--rate-n", type=int, default=300, help="(d) requests")
     parser.add_argument("--memory-n", type=int, default=100_000, help="(e) lookups")
@@ -220,6 +268,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--shared-rate", type=float, default=20.0, help="(f) limit, req/s")
     parser.add_argument("--refresh-n", type=int, default=5000, help="(g) numbers, ours")
     parser.add_argument("--refresh-sample", type=int, default=150, help="(g) numbers, official")
+    parser.add_argument("--import-runs", type=int, default=5, help="(i) fresh processes")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--markdown", type=Path, default=HERE / "results.md")
     parser.add_argument("--quick", action="store_true", help="tiny numbers: a smoke run")
@@ -240,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rounds, args.zero_rounds, args.calls = 1, 2, 0
         args.shared_processes, args.shared_n, args.shared_rate = 2, 10, 50.0
         args.refresh_n, args.refresh_sample = 300, 6
+        args.import_runs = 1
     args.clients = [c for c in args.clients.split(",") if c]
     unknown = set(args.clients) - set(CLIENTS) - set(EXTRA_CLIENTS)
     if unknown:
@@ -265,55 +315,75 @@ def main(argv: Sequence[str] | None = None) -> int:
             "memory_n": args.memory_n,
             "refresh_n": args.refresh_n,
             "refresh_sample": args.refresh_sample,
+            "import_runs": args.import_runs,
             "quick": args.quick,
         },
     }
+    unknown_scenarios = scenarios - set(SCENARIOS)
+    if unknown_scenarios:
+        print(f"unknown scenarios: {sorted(unknown_scenarios)}; known: {', '.join(SCENARIOS)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    phases = Phases(sorted(scenarios))
     if "a" in scenarios:
-        print(f"(a) bulk GET, {args.n} trackings, {args.latency_ms:g} ms latency, "
-              f"{args.rounds} rounds")  # fmt: skip
+        began = phases.start("a", f"bulk GET, {args.n} trackings, {args.latency_ms:g} ms latency, "
+                             f"{args.rounds} rounds")  # fmt: skip
         results["bulk_get"] = _bulk_get(args, args.latency_ms, concurrencies, args.rounds)
+        phases.done("a", began)
     if "b" in scenarios:
-        print(f"(b) zero latency, {args.n} trackings, {args.zero_rounds} rounds")
+        began = phases.start("b", f"zero latency, {args.n} trackings, {args.zero_rounds} rounds")
         results["zero_latency"] = _bulk_get(
             args, 0.0, [args.zero_latency_concurrency], args.zero_rounds, extra=EXTRA_CLIENTS
         )
         results["payload"] = payload(args.n)
         if args.calls:
-            print(f"(b) instructions per call under callgrind, {args.calls} calls")
+            print(f"  instructions per call under callgrind, {args.calls} calls", flush=True)
             results["instructions"] = instructions(
-                ["ours", "ours-raw", "aiohttp", "structure", "json.loads"],
-                calls=args.calls,
-                concurrency=args.zero_latency_concurrency,
+                INSTRUCTION_CLIENTS, calls=args.calls, concurrency=args.zero_latency_concurrency
             )
-            print("(b) cProfile of ours")
+            print("  cProfile of ours", flush=True)
             results["profile"] = profile_top(
                 "ours", calls=args.n, concurrency=args.zero_latency_concurrency
             )
+        phases.done("b", began)
     if "c" in scenarios:
-        print("(c) decoding a tracking with 50 checkpoints")
+        began = phases.start("c", "decoding a tracking with 50 checkpoints")
         results["decode_us"] = {k: round(v, 1) for k, v in measure_decode().items()}
+        phases.done("c", began)
     if "d" in scenarios:
-        print(f"(d) rate limited at {args.rate:g} req/s, {args.rate_n} requests")
+        began = phases.start("d", f"rate limited at {args.rate:g} req/s, {args.rate_n} requests")
         results["rate_limited"] = _rate_limited(args)
+        phases.done("d", began)
     if "e" in scenarios:
-        print(f"(e) memory, {args.memory_n} streamed lookups")
+        began = phases.start("e", f"memory, {args.memory_n} streamed lookups")
         results["memory"] = _memory(args)
+        phases.done("e", began)
     if "f" in scenarios:
-        print(f"(f) {args.shared_processes} processes x {args.shared_n} requests, one endpoint "
-              f"at {args.shared_rate:g} req/s: shared Redis vs per-process limiters")  # fmt: skip
+        began = phases.start("f", f"{args.shared_processes} processes x {args.shared_n} requests, "
+                             f"one endpoint at {args.shared_rate:g} req/s: shared Redis vs "
+                             "per-process limiters")  # fmt: skip
         results["shared_budget"] = shared_budget(
             processes=args.shared_processes, requests=args.shared_n, limit=args.shared_rate
         )
+        phases.done("f", began)
     if "g" in scenarios:
-        print(f"(g) refreshing {args.refresh_n} trackings at the documented limits "
-              f"(official SDK: {args.refresh_sample})")  # fmt: skip
+        began = phases.start("g", f"refreshing {args.refresh_n} trackings at the documented "
+                             f"limits (official SDK: {args.refresh_sample})")  # fmt: skip
         results["refresh"] = refresh(numbers=args.refresh_n, official_sample=args.refresh_sample)
+        phases.done("g", began)
+    if "i" in scenarios:
+        began = phases.start("i", f"import time, {args.import_runs} fresh processes each")
+        results["import"] = measure_import(args.import_runs)
+        phases.done("i", began)
+    results["phase_seconds"] = phases.seconds
+    results["wall_s"] = phases.total
+    results["complete"] = not args.quick and set(SCENARIOS) <= scenarios
     results["load_after"] = _load()
     results["targets"] = targets(results)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     args.markdown.write_text(markdown(results))
     print(markdown(results))
-    print(f"wrote {args.output} and {args.markdown}")
+    print(f"took {results['wall_s'] / 60:.1f} min; wrote {args.output} and {args.markdown}")
     return 0
 
 

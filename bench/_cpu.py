@@ -45,12 +45,23 @@ from aftership_async._generated._converter import CONVERTER
 from ._clients import ASYNC_CLIENTS, TRACKING_PREFIX, Sample, _async_client, _drive
 from ._server import BENCH_KEY, running_server
 
-__all__ = ["bodies", "instructions", "main", "payload", "profile", "profile_top"]
+__all__ = [
+    "INSTRUCTION_CLIENTS",
+    "bodies",
+    "instructions",
+    "main",
+    "payload",
+    "profile",
+    "profile_top",
+]
 
 
 #: Not clients: the typed decode alone (``CONVERTER.structure`` of the parsed
 #: ``data``) and the JSON parse alone, of the same answers, one per "call".
 DECODERS = ("structure", "json.loads")
+
+#: What ``make bench`` counts: the clients, and the two halves of ours' decode.
+INSTRUCTION_CLIENTS = ("ours", "ours-raw", "aiohttp", *DECODERS)
 
 
 async def _calls(name: str, url: str, ids: Sequence[str], concurrency: int) -> None:

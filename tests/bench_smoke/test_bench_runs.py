@@ -59,5 +59,14 @@ def test_quick_bench_runs_every_scenario_and_client(tmp_path: Path) -> None:
     assert all(row["errors"] == 0 for row in refresh.values())
     assert results["payload"]["checkpoints_mean"] > 0
     prefixes = {t["target"][:3] for t in results["targets"]}
-    assert prefixes == {"(a)", "(b)", "(c)", "(d)", "(e)", "(g)"}
-    assert "**Targets**" in table.read_text()
+    assert prefixes == {"(a)", "(b)", "(c)", "(d)", "(e)", "(g)", "(i)"}
+    imported = results["import"]
+    assert imported["aftership_async_us"] > 0 and imported["aiohttp_us"] > 0
+    # Every scenario reports how long it took; a quick run is never taken for a whole one.
+    assert set(results["phase_seconds"]) == {"a", "b", "c", "d", "e", "f", "g", "i"}
+    assert results["complete"] is False
+    bulk = next(row for row in results["zero_latency"] if row["client"] == "ours-bulk")
+    assert bulk["ratio_to_ours"] > 0 and bulk["cpu_ratio_to_ours"] > 0
+    text = table.read_text()
+    assert "**Targets**" in text and "How long each scenario took" in text
+    assert "(i) import time" in text

@@ -5,8 +5,9 @@ checkpoint repeated into a 50-step journey (``bench/data``). Each decoder
 starts from the raw bytes, as a client does:
 
 * ``json.loads``: the standard library's parsing alone, the floor;
-* ``orjson.loads``: orjson's parsing alone;
-* ``ours``: our ``_json.loads`` (orjson, with the standard library's results)
+* ``our parse``: our ``_json.loads`` alone (msgspec, with the standard
+  library's results);
+* ``ours``: our ``_json.loads``
   + our cattrs converter into the generated ``Tracking`` (the same calls
   ``client.tracking.get_tracking_by_id`` makes);
 * ``official``: ``json.loads`` + the official SDK's (10.0.x) pydantic
@@ -31,7 +32,6 @@ PAYLOAD = Path(__file__).parent / "data" / "tracking_50_checkpoints.json"
 
 
 def decoders() -> dict[str, Callable[[bytes], Any]]:
-    import orjson
     from tracking.models import GetTrackingByIdResponse
 
     def ours(raw: bytes) -> Any:
@@ -43,7 +43,7 @@ def decoders() -> dict[str, Callable[[bytes], Any]]:
 
     return {
         "json.loads": json.loads,
-        "orjson.loads": orjson.loads,
+        "our parse": _json.loads,
         "ours": ours,
         "official": official,
     }

@@ -1,4 +1,4 @@
-"""aftership_async._json.loads: orjson's speed, the standard library's results and errors."""
+"""aftership_async._json.loads: msgspec's speed, the standard library's results and errors."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from aftership_async import _json
 DOCUMENTS = [
     b'{"a": 1, "b": [true, false, null], "c": "\\u00e9t\\u00e9", "d": 1.5e3}',
     '{"tracking": {"id": "x", "checkpoints": []}}',
-    b'{"big": 123456789012345678901234567890}',  # beyond 64 bits: orjson refuses
+    b'{"big": 123456789012345678901234567890}',  # beyond 64 bits: msgspec refuses
     b'{"big": [1, -98765432109876543210987]}',
     b"123456789012345678901",
     '{"s": "12345678901234567890", "t": "AB-12345678901234567890 x"}',
     b'{"a": 1, "a": 2}',  # the last duplicate wins in both
-    b'"\\ud800"',  # a lone surrogate: orjson refuses
+    b'"\\ud800"',  # a lone surrogate: msgspec refuses
     '{"caf\u00e9": "\u2603"}',
     b"[" * 10 + b"]" * 10,
 ]
@@ -54,3 +54,16 @@ def test_deep_nesting_raises_recursion_error_as_before() -> None:
         json.loads(doc)
     with pytest.raises(RecursionError):
         _json.loads(doc)
+
+
+def test_an_ordinary_body_never_reaches_the_standard_library(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(_: object) -> None:
+        raise AssertionError("json.loads was called")
+
+    monkeypatch.setattr(_json.json, "loads", refuse)
+    doc = b'{"data": {"tracking_number": "1Z999", "big": 12345678901234567890123, "x": [1.5]}}'
+    assert _json.loads(doc) == {
+        "data": {"tracking_number": "1Z999", "big": 12345678901234567890123, "x": [1.5]}
+    }

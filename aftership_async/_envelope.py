@@ -10,12 +10,12 @@ its ``ApiDescription``; :func:`unwrap` is the one function that reads them all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from . import _json
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -94,7 +94,7 @@ def unwrap_with_code(
     """
     payload: Any
     try:
-        payload = json.loads(body) if body else None
+        payload = _json.loads(body) if body else None
     except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError; deep nesting
         payload = _NOT_JSON
     meta = payload.get("meta") if isinstance(payload, dict) else None

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 import attrs
 
+from . import _json
 from ._envelope import response_ids
 from ._rate_headers import read_rate_limit
 
@@ -110,7 +110,7 @@ class APIResponse(Generic[T]):
         Read from :attr:`content` when asked; None when the body has none.
         """
         try:
-            payload = json.loads(self.content)
+            payload = _json.loads(self.content)
         except (ValueError, RecursionError):
             return None
         meta = payload.get("meta") if isinstance(payload, dict) else None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Self, final
 
 import attrs
 
+from . import _json
 from ._errors import InvalidDataError
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ class Model:
     def from_json(cls, text: str | bytes) -> Self:
         """:meth:`from_dict` of ``json.loads(text)``; invalid JSON raises ``InvalidDataError``."""
         try:
-            data = json.loads(text)
+            data = _json.loads(text)
         except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bytes
             raise InvalidDataError(f"not JSON for {cls.__name__}: {exc}") from None
         return cls.from_dict(data)

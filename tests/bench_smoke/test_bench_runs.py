@@ -48,7 +48,7 @@ def test_quick_bench_runs_every_scenario_and_client(tmp_path: Path) -> None:
             assert row["errors"] == 0, row
             assert row["throughput_rps"] > 0
     assert {row["concurrency"] for row in results["bulk_get"]} == {4, 8}
-    assert set(results["decode_us"]) == {"json.loads", "ours", "official"}
+    assert set(results["decode_us"]) == {"json.loads", "our parse", "ours", "official"}
     assert results["rate_limited"]["errors"] == 0
     memory = results["memory"]
     assert memory["results"] == {"ok": memory["lookups"]}

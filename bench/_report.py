@@ -206,7 +206,8 @@ def _forms(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 DECODE_COLUMNS = [
     ("json.loads only", "json.loads"),
-    ("ours (attrs + cattrs)", "ours"),
+    ("our parse only (msgspec)", "our parse"),
+    ("ours (parse + attrs)", "ours"),
     ("official (pydantic)", "official"),
 ]
 RATE_COLUMNS = [

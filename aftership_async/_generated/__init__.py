@@ -7,14 +7,45 @@ of the runtime (the rest of ``aftership_async``): it imports the runtime, and
 the runtime imports nothing from it.
 """
 
+from typing import TYPE_CHECKING
+
 from . import returns, shipping, tracking
-from ._client import API_DESCRIPTIONS, API_VERSIONS, AfterShip
-from ._converter import CONVERTER
-from .returns import *  # noqa: F403
-from .shipping import *  # noqa: F403
-from .tracking import *  # noqa: F403
+
+if TYPE_CHECKING:
+    from ._client import API_DESCRIPTIONS, API_VERSIONS, AfterShip
+    from ._converter import CONVERTER
+    from .returns import *  # noqa: F403
+    from .shipping import *  # noqa: F403
+    from .tracking import *  # noqa: F403
 
 __all__ = ["API_DESCRIPTIONS", "API_VERSIONS", "AfterShip", "CONVERTER"]
 __all__ += tracking.__all__
 __all__ += shipping.__all__
 __all__ += returns.__all__
+
+# Each name's module, imported when the name is first looked up (PEP 562): the
+# API subpackages above import no models, the client and converter load on use.
+_MODULES = {
+    "API_DESCRIPTIONS": "_client",
+    "API_VERSIONS": "_client",
+    "AfterShip": "_client",
+    "CONVERTER": "_converter",
+}
+_MODULES.update(dict.fromkeys(tracking.__all__, "tracking"))
+_MODULES.update(dict.fromkeys(shipping.__all__, "shipping"))
+_MODULES.update(dict.fromkeys(returns.__all__, "returns"))
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _MODULES.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*__all__, *globals()})

@@ -31,6 +31,10 @@ from types import ModuleType
 from typing import Any
 
 from .._errors import ConfigurationError
+
+# Registers the APIs' webhook parsers the receivers look up by name; the package
+# root imports it lazily now, so a direct ``import aftership_async.webhooks`` must.
+from .._generated import _webhooks as _generated_parsers  # noqa: F401
 from ._dedupe import (
     DEFAULT_DEDUPE_TTL,
     DEFAULT_LEASE,

@@ -2,17 +2,20 @@
 # change the spec or codegen/templates, then run `make generate`.
 """The Mini API (2025-01): its client group, models and enums."""
 
-from .api import MiniAPI
-from .enums import (
-    Color,
-    GetThingsColor,
-)
-from .models import (
-    CreateThingRequest,
-    Meta,
-    Thing,
-    ThingPage,
-)
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api import MiniAPI
+    from .enums import (
+        Color,
+        GetThingsColor,
+    )
+    from .models import (
+        CreateThingRequest,
+        Meta,
+        Thing,
+        ThingPage,
+    )
 
 # Spelled out, not computed: type checkers follow a literal ``__all__``
 # (and one ``__all__ += module.__all__`` over it), not list arithmetic.
@@ -25,3 +28,30 @@ __all__ = [
     "ThingPage",
     "CreateThingRequest",
 ]
+
+# Each name's submodule, imported when the name is first looked up (PEP 562):
+# importing this package imports neither the models nor the client group.
+_SUBMODULES = {
+    "MiniAPI": "api",
+    "Color": "enums",
+    "GetThingsColor": "enums",
+    "Meta": "models",
+    "Thing": "models",
+    "ThingPage": "models",
+    "CreateThingRequest": "models",
+}
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        submodule = _SUBMODULES.get(name)
+        if submodule is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(f"{__name__}.{submodule}"), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*__all__, *globals()})

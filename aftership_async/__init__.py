@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from ._generated import returns as _returns
 from ._generated import shipping as _shipping
 from ._generated import tracking as _tracking
+from ._lazy import lazy_loader
 
 if TYPE_CHECKING:
     # The receivers (aiohttp, Starlette/FastAPI) and their dedupe stores.
@@ -269,19 +270,4 @@ _MODULES.update(dict.fromkeys(_shipping.__all__, "._generated.shipping"))
 _MODULES.update(dict.fromkeys(_returns.__all__, "._generated.returns"))
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _MODULES.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from importlib import import_module
-
-        if module == f".{name}":  # a submodule itself (webhooks, the facades)
-            value = import_module(module, __name__)
-        else:
-            value = getattr(import_module(module, __name__), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*__all__, *globals()})
+    __getattr__, __dir__ = lazy_loader(__name__, _MODULES, globals(), __all__)

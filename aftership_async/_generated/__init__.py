@@ -9,6 +9,8 @@ the runtime imports nothing from it.
 
 from typing import TYPE_CHECKING
 
+from aftership_async._lazy import lazy_loader
+
 from . import returns, shipping, tracking
 
 if TYPE_CHECKING:
@@ -26,26 +28,14 @@ __all__ += returns.__all__
 # Each name's module, imported when the name is first looked up (PEP 562): the
 # API subpackages above import no models, the client and converter load on use.
 _MODULES = {
-    "API_DESCRIPTIONS": "_client",
-    "API_VERSIONS": "_client",
-    "AfterShip": "_client",
-    "CONVERTER": "_converter",
+    "API_DESCRIPTIONS": "._client",
+    "API_VERSIONS": "._client",
+    "AfterShip": "._client",
+    "CONVERTER": "._converter",
 }
-_MODULES.update(dict.fromkeys(tracking.__all__, "tracking"))
-_MODULES.update(dict.fromkeys(shipping.__all__, "shipping"))
-_MODULES.update(dict.fromkeys(returns.__all__, "returns"))
+_MODULES.update(dict.fromkeys(tracking.__all__, ".tracking"))
+_MODULES.update(dict.fromkeys(shipping.__all__, ".shipping"))
+_MODULES.update(dict.fromkeys(returns.__all__, ".returns"))
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        module = _MODULES.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from importlib import import_module
-
-        value = getattr(import_module(f"{__name__}.{module}"), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*__all__, *globals()})
+    __getattr__, __dir__ = lazy_loader(__name__, _MODULES, globals(), __all__)

@@ -4,6 +4,8 @@
 
 from typing import TYPE_CHECKING
 
+from aftership_async._lazy import lazy_loader
+
 if TYPE_CHECKING:
     from .api import MiniAPI
     from .enums import (
@@ -32,26 +34,14 @@ __all__ = [
 # Each name's submodule, imported when the name is first looked up (PEP 562):
 # importing this package imports neither the models nor the client group.
 _SUBMODULES = {
-    "MiniAPI": "api",
-    "Color": "enums",
-    "GetThingsColor": "enums",
-    "Meta": "models",
-    "Thing": "models",
-    "ThingPage": "models",
-    "CreateThingRequest": "models",
+    "MiniAPI": ".api",
+    "Color": ".enums",
+    "GetThingsColor": ".enums",
+    "Meta": ".models",
+    "Thing": ".models",
+    "ThingPage": ".models",
+    "CreateThingRequest": ".models",
 }
 
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        submodule = _SUBMODULES.get(name)
-        if submodule is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from importlib import import_module
-
-        value = getattr(import_module(f"{__name__}.{submodule}"), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*__all__, *globals()})
+    __getattr__, __dir__ = lazy_loader(__name__, _SUBMODULES, globals(), __all__)
